@@ -1,0 +1,91 @@
+"""zoo: a plugin-based model zoo of Keras sequence classifiers.
+
+Every architecture, built-in or third-party, ends in a softmax head sized to the class count and is trained with
+categorical cross-entropy (or its sparse twin). Listing and discovery never import TensorFlow.
+
+>>> import zoo
+>>> zoo.list_architectures("*lstm")
+['bilstm', 'lstm', 'stacked_lstm']
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .errors import (
+    CatalogError,
+    ContractError,
+    DataError,
+    HyperparameterError,
+    PluginError,
+    UnknownArchitectureError,
+    ZooError,
+    ZooWarning,
+)
+from .hookspecs import ENTRY_POINT_GROUP, hookimpl
+from .hyperparameters import Hyperparameters
+from .layers import sequence_inputs, softmax_head
+from .registry import Architecture, Registry, default_registry
+
+__version__ = "0.1.0"
+
+BUILTIN_CATALOG = Path(__file__).with_name("registry.yaml")
+"""Path of the catalog of the built-in architectures (the project's ``registry.yaml``)."""
+
+
+def list_architectures(pattern: str | None = None) -> list[str]:
+    """Sorted names of every available architecture (and preset), optionally filtered by a glob.
+
+    >>> list_architectures("bi*")
+    ['bilstm']
+    """
+    return default_registry().names(pattern)
+
+
+def get(name: str) -> Architecture:
+    """The architecture entry for a name, alias or preset name.
+
+    >>> arch = get("bidirectional")
+    >>> arch.name, arch.summary
+    ('bilstm', 'Embedding -> Bidirectional(LSTM) -> Dense softmax')
+    >>> get("bilstn")
+    Traceback (most recent call last):
+    ...
+    zoo.errors.UnknownArchitectureError: No architecture named 'bilstn'. Did you mean 'bilstm'? Run `zoo list` to see all 3.
+    """
+    return default_registry().get(name)
+
+
+def build(name: str, num_classes: int, **overrides: Any) -> Any:
+    """Build a compiled ``keras.Model``: the architecture's defaults, overridden by ``overrides``.
+
+    >>> model = build("bilstm", num_classes=6, units=32)
+    >>> model.output_shape, model.loss
+    ((None, 6), 'categorical_crossentropy')
+    """
+    return get(name).build(num_classes, **overrides)
+
+
+__all__ = [
+    "Architecture",
+    "BUILTIN_CATALOG",
+    "CatalogError",
+    "ContractError",
+    "DataError",
+    "ENTRY_POINT_GROUP",
+    "HyperparameterError",
+    "Hyperparameters",
+    "PluginError",
+    "Registry",
+    "UnknownArchitectureError",
+    "ZooError",
+    "ZooWarning",
+    "build",
+    "default_registry",
+    "get",
+    "hookimpl",
+    "list_architectures",
+    "sequence_inputs",
+    "softmax_head",
+]

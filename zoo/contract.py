@@ -1,0 +1,66 @@
+"""The contract every architecture meets, checked cheaply on each build.
+
+A built model has one output of shape ``(batch, num_classes)``, produced by a softmax layer, in float32. The
+full behavioural suite (probabilities, training, saving, masking) lives in :mod:`zoo.testing`.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+from .errors import ContractError, ZooError
+
+
+def check_num_classes(num_classes: Any) -> int:
+    """Return ``num_classes`` if it is an int >= 2, else raise :class:`ZooError`.
+
+    >>> check_num_classes(6)
+    6
+    >>> check_num_classes(1)
+    Traceback (most recent call last):
+    ...
+    zoo.errors.ZooError: num_classes must be an integer >= 2 (a softmax over one class is always 1.0), got 1.
+    """
+    if isinstance(num_classes, bool) or not isinstance(num_classes, numbers.Integral):
+        raise ZooError(f"num_classes must be an integer >= 2, got {type(num_classes).__name__} {num_classes!r}.")
+    num_classes = int(num_classes)  # numpy integers are fine
+    if num_classes < 2:
+        raise ZooError(f"num_classes must be an integer >= 2 (a softmax over one class is always 1.0), "
+                       f"got {num_classes}.")
+    return num_classes
+
+
+def _is_softmax(layer: Any) -> bool:
+    import keras
+
+    if isinstance(layer, keras.layers.Softmax):
+        return True
+    activation = getattr(layer, "activation", None)
+    return getattr(activation, "__name__", None) == "softmax"
+
+
+def check_head(model: Any, num_classes: int, who: str) -> None:
+    """Raise :class:`ContractError` unless ``model`` ends in a float32 softmax over ``num_classes`` units."""
+    import keras
+
+    if not isinstance(model, keras.Model):
+        raise ContractError(f"{who}: build() must return a keras.Model, got {type(model).__name__}.")
+    outputs = getattr(model, "outputs", None)
+    if not outputs:
+        raise ContractError(f"{who}: build() must return a functional or Sequential keras.Model whose output is "
+                            "known before training (subclassed models cannot be checked).")
+    if len(outputs) != 1:
+        raise ContractError(f"{who}: the model has {len(outputs)} outputs; the contract is one softmax output.")
+    out = outputs[0]
+    shape = tuple(out.shape)
+    if len(shape) != 2 or shape[-1] != num_classes:
+        raise ContractError(f"{who}: output shape is {shape}; the contract is (batch, {num_classes}) for "
+                            f"num_classes={num_classes}.")
+    if str(out.dtype) != "float32":
+        raise ContractError(f"{who}: output dtype is {out.dtype}; the head must compute in float32 "
+                            "(use zoo.softmax_head, or dtype='float32' on the last layer).")
+    layer = out._keras_history[0]  # the layer that produced the output tensor
+    if not _is_softmax(layer):
+        raise ContractError(f"{who}: the final layer '{layer.name}' ({type(layer).__name__}) is not a softmax; "
+                            "end the model with zoo.softmax_head(x, num_classes).")
