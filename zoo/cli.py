@@ -118,6 +118,114 @@ def cmd_new(args: argparse.Namespace) -> int:
     return 0
 
 
+DATA_FLAGS = ("text_column", "label_column", "sep", "encoding", "format")
+
+
+def _data_options(args: argparse.Namespace) -> Any:
+    from .training import DataOptions
+
+    given = {k: getattr(args, k) for k in DATA_FLAGS if getattr(args, k) is not None}
+    return DataOptions(**given) if given or not getattr(args, "dir", None) else None
+
+
+def _print_metrics(m: dict[str, Any]) -> None:
+    print(f"{m['split']} accuracy {m['accuracy']:.4f}, macro-F1 {m['macro_f1']:.4f} "
+          f"({m['num_examples']} examples from {m['source']})")
+    rows = [[label, f"{v['precision']:.3f}", f"{v['recall']:.3f}", f"{v['f1']:.3f}", v["support"]]
+            for label, v in m["per_class"].items()]
+    print(_table(rows, ["class", "precision", "recall", "f1", "support"]))
+
+
+def _default_out(name: str) -> str:
+    base = os.path.join("runs", name)
+    out, i = base, 1
+    while os.path.exists(out) or os.path.exists(out + ".partial"):
+        i += 1
+        out = f"{base}-{i}"
+    return out
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from .hyperparameters import parse_assignment
+    from .registry import default_registry
+
+    name = default_registry().get(args.name).name  # unknown names fail before TensorFlow loads
+    overrides = dict(parse_assignment(s) for s in args.set)
+    _quiet_tensorflow()
+    from .training import train
+
+    out = args.out or _default_out(name)
+    run = train(name, args.data, out=out, val=args.val, test=args.test, epochs=args.epochs,
+                batch_size=args.batch_size, seed=args.seed, class_weight=args.class_weight, overrides=overrides,
+                preset=args.preset, seq_len=args.seq_len, patience=args.patience, resume=args.resume,
+                overwrite=args.overwrite, distribute=args.distribute, data_options=_data_options(args))
+    for note in run.notes:
+        print(f"note: {note}")
+    if args.json:
+        print(json.dumps({"out": str(run.out), "metrics": run.metrics}, indent=2))
+    else:
+        _print_metrics(run.metrics)
+        print(f"trained {run.architecture} for {run.metrics['epochs_run']} epochs (best {run.metrics['best_epoch']})"
+              f" in {run.metrics['train_seconds']:.0f} s; saved to {run.out}")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    _quiet_tensorflow()
+    from .classifier import evaluate
+
+    metrics = evaluate(args.dir, args.data, _data_options(args))  # None: the run's own data options
+    if args.json:
+        print(json.dumps(metrics, indent=2))
+    else:
+        _print_metrics(metrics)
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    if bool(args.texts) == bool(args.data):
+        raise ZooError("Give either TEXT arguments or --data FILE to predict.")
+    _quiet_tensorflow()
+    from .classifier import load
+
+    clf = load(args.dir)
+    if args.texts:
+        inputs = args.texts
+    else:
+        from .training import DataOptions
+
+        opts = _data_options(args) or DataOptions(**{k: v for k, v in clf.config["data"].items() if k in DATA_FLAGS})
+        inputs = opts.read(args.data).x
+    preds = clf.predict(inputs, top_k=args.top_k)
+    if args.json:
+        print(json.dumps([{"input": x if isinstance(x, str) else i, **p} for i, (x, p) in
+                          enumerate(zip(inputs, preds))], indent=2))
+        return 0
+    for i, (x, p) in enumerate(zip(inputs, preds)):
+        shown = x if isinstance(x, str) else f"sample {i}"
+        print(f"{shown}\t" + "  ".join(f"{label} {prob:.3f}" for label, prob in p["top"]))
+    return 0
+
+
+def cmd_tune(args: argparse.Namespace) -> int:
+    from .hyperparameters import parse_assignment
+    from .registry import default_registry
+
+    name = default_registry().get(args.name).name
+    overrides = dict(parse_assignment(s) for s in args.set)
+    _quiet_tensorflow()
+    from .tuning import tune
+
+    result = tune(name, args.data, val=args.val, trials=args.trials, strategy=args.strategy, epochs=args.epochs,
+                  batch_size=args.batch_size, seed=args.seed, overrides=overrides, out=args.out,
+                  data_options=_data_options(args))
+    print(f"best val_loss {result.best_score:.4f} after {result.trials} trials: "
+          + ", ".join(f"{k}={v}" for k, v in result.best.items()))
+    print(f"wrote preset '{result.preset}' to {result.out}; train with: zoo train {name} --preset {result.out} "
+          "--data ...")
+    return 0
+
+
 # -- parser ------------------------------------------------------------------------------------------------------
 def _int_list(text: str) -> list[int]:
     try:
@@ -170,6 +278,73 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dir", default=".", help="where to create it (default: current directory)")
     p.set_defaults(func=cmd_new)
 
+    def data_flags(p: argparse.ArgumentParser) -> None:
+        g = p.add_argument_group("data format")
+        g.add_argument("--text-column", help="CSV/TSV/JSONL text column (default: text)")
+        g.add_argument("--label-column", help="CSV/TSV/JSONL label column (default: label)")
+        g.add_argument("--sep", help="separator of TEXT<SEP>LABEL lines (default: detected among tab ; | ,)")
+        g.add_argument("--encoding", help="text encoding (default: utf-8)")
+        g.add_argument("--format", choices=["csv", "tsv", "jsonl", "lines", "npz"],
+                       help="override the format implied by the file extension")
+
+    p = sub.add_parser("train", help="train an architecture on a data file",
+                       description="Train, evaluate and save a classifier. With no --data, trains on the built-in "
+                                   "Japanese Vowels dataset.")
+    p.add_argument("name", help="architecture, alias or preset")
+    p.add_argument("--data", help="training file (.csv .tsv .jsonl .npz or TEXT<SEP>LABEL lines)")
+    p.add_argument("--val", help="validation file (default: a stratified 10%% of --data)")
+    p.add_argument("--test", help="test file; metrics.json reports it when given")
+    p.add_argument("--out", help="run directory to create (default: runs/NAME)")
+    p.add_argument("--epochs", type=int, default=30, help="maximum epochs (early stopping on val loss; default 30)")
+    p.add_argument("--patience", type=int, default=3, help="epochs without val-loss improvement before stopping")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--seed", type=int, help="make the run repeatable (on CPU)")
+    p.add_argument("--class-weight", choices=["balanced"], help="weight classes inversely to their frequency")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a hyperparameter")
+    p.add_argument("--preset", metavar="FILE.yaml", help="apply the hyperparameters of a preset file (zoo tune writes one)")
+    p.add_argument("--seq-len", type=int, help="timesteps per example (default: from the data's token lengths)")
+    p.add_argument("--resume", action="store_true", help="continue the interrupted run in OUT.partial")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing OUT")
+    p.add_argument("--distribute", choices=["none", "mirrored", "multiworker"], default="none",
+                   help="tf.distribute strategy: mirrored (local GPUs/devices) or multiworker (TF_CONFIG)")
+    p.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    data_flags(p)
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("evaluate", help="evaluate a trained run on a data file",
+                       description="Print the metrics of a trained run on a labelled data file.")
+    p.add_argument("dir", help="run directory written by zoo train")
+    p.add_argument("--data", required=True)
+    p.add_argument("--json", action="store_true")
+    data_flags(p)
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("predict", help="predict labels with a trained run",
+                       description="Print the top labels and probabilities for texts or a data file.")
+    p.add_argument("dir", help="run directory written by zoo train")
+    p.add_argument("texts", nargs="*", metavar="TEXT")
+    p.add_argument("--data", help="predict every example of a file (its labels are ignored)")
+    p.add_argument("--top-k", type=int, default=1)
+    p.add_argument("--json", action="store_true")
+    data_flags(p)
+    p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("tune", help="search hyperparameters with KerasTuner",
+                       description="Search the hyperparameter ranges the architecture declares and write the best "
+                                   "as a YAML preset for `zoo train --preset`.")
+    p.add_argument("name")
+    p.add_argument("--data", required=True)
+    p.add_argument("--val")
+    p.add_argument("--trials", type=int, default=10)
+    p.add_argument("--strategy", choices=["random", "grid", "hyperband"], default="random")
+    p.add_argument("--epochs", type=int, default=5, help="epochs per trial (hyperband: the maximum)")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="fix a hyperparameter")
+    p.add_argument("--out", default="preset.yaml", help="preset file to write (default: preset.yaml)")
+    data_flags(p)
+    p.set_defaults(func=cmd_tune)
+
     return parser
 
 
@@ -178,7 +353,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.presets:
         os.environ[PRESETS_ENV] = os.pathsep.join(filter(None, [*args.presets, os.environ.get(PRESETS_ENV, "")]))
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before any TensorFlow import
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before any TensorFlow import: C++ log noise
     warnings.showwarning = lambda message, category, *a, **k: print(f"zoo: warning: {message}", file=sys.stderr)
     try:
         return args.func(args) or 0
