@@ -67,6 +67,38 @@ def build(name: str, num_classes: int, **overrides: Any) -> Any:
     return get(name).build(num_classes, **overrides)
 
 
+def train(architecture: str, data: Any = None, **kwargs: Any) -> Any:
+    """Train, evaluate and save a classifier; returns a ``Run`` (see :func:`zoo.training.train` for options).
+
+    ``data`` is a file path (CSV, TSV, JSONL, TEXT<SEP>LABEL lines or .npz) or None for the built-in dataset.
+    ``out`` (the run directory) is required::
+
+        run = zoo.train("bilstm", "train.csv", test="test.csv", out="runs/bilstm", seed=0)
+        run.metrics["accuracy"], run.predict(["what a lovely day"])
+    """
+    from .training import train as _train
+
+    return _train(architecture, data, **kwargs)
+
+
+def load(directory: str | Path) -> Any:
+    """Load a run directory written by :func:`train` / ``zoo train`` as a ``Classifier``::
+
+        clf = zoo.load("runs/bilstm")
+        clf.predict(["what a lovely day"], top_k=2)   # [{"label": ..., "probability": ..., "top": [...]}]
+    """
+    from .classifier import load as _load
+
+    return _load(directory)
+
+
+def evaluate(directory: str | Path, data: Any, **kwargs: Any) -> dict:
+    """Metrics (accuracy, macro_f1, per class, confusion matrix) of a trained run on a labelled data file."""
+    from .classifier import evaluate as _evaluate
+
+    return _evaluate(directory, data, **kwargs)
+
+
 __all__ = [
     "Architecture",
     "BUILTIN_CATALOG",
@@ -83,9 +115,12 @@ __all__ = [
     "ZooWarning",
     "build",
     "default_registry",
+    "evaluate",
     "get",
     "hookimpl",
     "list_architectures",
+    "load",
     "sequence_inputs",
     "softmax_head",
+    "train",
 ]

@@ -154,8 +154,10 @@ def _lines(path: Path, text: str, sep: str | None) -> Dataset:
     lines = text.splitlines()
     if sep is None:
         sample = [s for s in lines[:200] if s.strip()]
-        sep = next((s for s in SEPARATORS if all(s in line for line in sample)), None)
-        if sep is None:
+        # the separator found on most lines (ties: the order of SEPARATORS); a stray bad line is reported below
+        counts = {s: sum(s in line for line in sample) for s in SEPARATORS}
+        sep = max(SEPARATORS, key=lambda s: counts[s])
+        if counts[sep] * 2 < len(sample) or not counts[sep]:
             raise DataError(f"{path}: cannot tell the separator between text and label (tried tab, ';', '|', "
                             "','); pass --sep.")
     ds = Dataset("text", [], [], str(path))

@@ -370,6 +370,7 @@ def train(
         weights = {i: float(len(y_train) / (num_classes * c)) for i, c in enumerate(counts) if c}
 
     strategy = _strategy(distribute)
+    config["replicas"] = strategy.num_replicas_in_sync if strategy is not None else 1
     if strategy is not None:
         with strategy.scope():
             network = arch.build(num_classes, **prep.overrides)

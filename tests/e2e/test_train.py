@@ -1,0 +1,245 @@
+"""The main job end to end: train, evaluate, predict, save/load, resume, distribute, tune, on small real runs."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+
+import zoo
+from zoo.catalog import load_presets
+from zoo.errors import DataError, ZooError
+
+WORDS = {"joy": ["happy", "glad", "great"], "sadness": ["down", "blue", "cry"], "anger": ["mad", "rage", "furious"]}
+FILLER = ["i", "feel", "so", "today", "really", "the", "was", "it", "and", "very"]
+SMALL = ["--set", "units=8", "--set", "embed_dim=8", "--set", "vocab_size=64", "--set", "learning_rate=0.02"]
+SMALL_API = {"units": 8, "embed_dim": 8, "vocab_size": 64, "learning_rate": 0.02}
+
+
+def make_text(path, n, seed, fmt="txt"):
+    rng = np.random.default_rng(seed)
+    labels = list(WORDS)
+    rows = []
+    for i in range(n):
+        label = labels[i % 3]
+        words = list(rng.choice(FILLER, size=rng.integers(3, 9))) + list(rng.choice(WORDS[label], size=2))
+        rng.shuffle(words)
+        rows.append((" ".join(words), label))
+    if fmt == "txt":
+        path.write_text("".join(f"{t};{lab}\n" for t, lab in rows), encoding="utf-8")
+    else:
+        path.write_text("text,label\n" + "".join(f"{t},{lab}\n" for t, lab in rows), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def text_data(tmp_path_factory):
+    d = tmp_path_factory.mktemp("text")
+    return {"train": make_text(d / "train.txt", 240, 0), "val": make_text(d / "val.txt", 45, 1),
+            "test": make_text(d / "test.csv", 60, 2, fmt="csv")}
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, text_data):
+    out = tmp_path_factory.mktemp("runs") / "lstm"
+    run = zoo.train("lstm", text_data["train"], val=text_data["val"], test=text_data["test"], out=out,
+                    epochs=6, patience=6, seed=0, overrides=SMALL_API, verbose=0)
+    return run
+
+
+def zoo_cli(*args, env=None, cwd=None, timeout=300):
+    return subprocess.run([sys.executable, "-m", "zoo.cli", *args], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, cwd=cwd, timeout=timeout)
+
+
+def test_a_run_directory_has_every_artifact(trained):
+    names = sorted(p.name for p in trained.out.iterdir())
+    assert names == ["config.json", "confusion_matrix.png", "history.json", "labels.json", "metrics.json",
+                     "model.keras", "training_curves.png"]
+    assert not trained.out.with_name("lstm.partial").exists()
+    assert json.loads((trained.out / "labels.json").read_text()) == ["anger", "joy", "sadness"]
+    config = json.loads((trained.out / "config.json").read_text())
+    assert config["architecture"] == "lstm" and config["seed"] == 0 and config["hyperparameters"]["units"] == 8
+    assert config["versions"]["keras"] and config["versions"]["tensorflow"]
+    assert config["data"]["train"].endswith("train.txt")
+    for png in ("training_curves.png", "confusion_matrix.png"):
+        assert (trained.out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_metrics_come_from_the_test_split_and_learning_happened(trained):
+    m = json.loads((trained.out / "metrics.json").read_text())
+    assert m["split"] == "test" and m["num_examples"] == 60 and m["source"].endswith("test.csv")
+    assert set(m["per_class"]) == {"anger", "joy", "sadness"}
+    assert sum(map(sum, m["confusion_matrix"])) == 60
+    assert m["accuracy"] >= 0.8  # keywords make the classes separable: far above the 1/3 of chance
+    history = json.loads((trained.out / "history.json").read_text())
+    assert history["loss"][-1] < history["loss"][0] and all(np.isfinite(history["val_loss"]))
+
+
+def test_saved_model_loads_in_safe_mode_and_predicts_raw_strings_identically(trained):
+    import keras
+
+    texts = ["i feel so happy and glad", "i cry and feel blue", "rage furious mad"]
+    expected = trained.classifier.predict_proba(texts)
+    clf = zoo.load(trained.out)
+    np.testing.assert_allclose(clf.predict_proba(texts), expected, atol=1e-6)
+    np.testing.assert_allclose(clf.predict_proba(texts).sum(axis=1), 1.0, atol=1e-5)
+    assert [p["label"] for p in clf.predict(texts)] == ["joy", "sadness", "anger"]
+    raw = keras.models.load_model(trained.out / "model.keras", safe_mode=True)
+    import tensorflow as tf
+
+    np.testing.assert_allclose(raw.predict(tf.constant([[t] for t in texts]), verbose=0), expected, atol=1e-6)
+    top = clf.predict(texts[:1], top_k=3)[0]["top"]
+    assert [p for _, p in top] == sorted((p for _, p in top), reverse=True) and len(top) == 3
+
+
+def test_evaluate_reproduces_the_training_metrics(trained, text_data):
+    m = zoo.evaluate(trained.out, text_data["test"])
+    assert m["accuracy"] == pytest.approx(trained.metrics["accuracy"])
+    assert m["confusion_matrix"] == trained.metrics["confusion_matrix"]
+
+
+def test_same_seed_same_run(tmp_path, text_data):
+    runs = [zoo.train("lstm", text_data["train"], out=tmp_path / f"r{i}", epochs=2, seed=7, overrides=SMALL_API,
+                      verbose=0) for i in range(2)]
+    assert runs[0].history == runs[1].history
+    assert runs[0].metrics["confusion_matrix"] == runs[1].metrics["confusion_matrix"]
+
+
+def test_cli_train_evaluate_predict(tmp_path, text_data):
+    out = tmp_path / "cli"
+    r = zoo_cli("train", "basic", "--data", str(text_data["train"]), "--test", str(text_data["test"]), "--out",
+                str(out), "--epochs", "4", "--seed", "1", "--class-weight", "balanced", *SMALL)
+    assert r.returncode == 0, r.stderr
+    assert "note: no validation file: holding out a stratified 24 of 240 training examples" in r.stdout
+    assert f"saved to {out}" in r.stdout
+    r = zoo_cli("evaluate", str(out), "--data", str(text_data["test"]), "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["num_examples"] == 60
+    r = zoo_cli("predict", str(out), "so happy glad", "cry blue down", "--top-k", "2", "--json")
+    assert r.returncode == 0, r.stderr
+    preds = json.loads(r.stdout)
+    assert [p["input"] for p in preds] == ["so happy glad", "cry blue down"]
+    assert all(len(p["top"]) == 2 and 0 <= p["probability"] <= 1 for p in preds)
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--data", "missing.txt"], "missing.txt: file not found."),
+    (["--data", "{train}", "--val", "{bad_val}"], "label 'surprise' never appears in the training data"),
+    (["--data", "{one_class}"], "every example has the label 'joy'; a classifier needs at least 2 classes."),
+    (["--data", "{train}", "--set", "input=features"], "'input' is set from the data"),
+    (["--data", "{train}", "--set", "units=0"], "Bad value 0 for hyperparameter 'units' of 'lstm'"),
+])
+def test_cli_bad_input_is_one_line_exit_2_and_leaves_nothing(tmp_path, text_data, args, message):
+    (tmp_path / "bad_val.txt").write_text("i feel odd;surprise\n")
+    (tmp_path / "one_class.txt").write_text("a;joy\nb;joy\n")
+    subs = {"train": text_data["train"], "bad_val": tmp_path / "bad_val.txt", "one_class": tmp_path / "one_class.txt"}
+    args = [a.format(**subs) for a in args]
+    r = zoo_cli("train", "lstm", *args, "--out", str(tmp_path / "out"), cwd=tmp_path)
+    assert r.returncode == 2
+    assert r.stderr.startswith("zoo: error: ") and message in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+    assert not (tmp_path / "out").exists() and not (tmp_path / "out.partial").exists()
+
+
+def test_existing_output_is_not_overwritten_without_asking(trained, text_data):
+    with pytest.raises(ZooError, match="already exists; choose another --out or pass --overwrite"):
+        zoo.train("lstm", text_data["train"], out=trained.out, epochs=1)
+
+
+def test_interrupted_run_never_looks_complete_and_resumes(tmp_path, text_data):
+    out = tmp_path / "run"
+    args = ["train", "lstm", "--data", str(text_data["train"]), "--out", str(out), "--epochs", "40",
+            "--patience", "40", "--seed", "0", *SMALL]
+    proc = subprocess.Popen([sys.executable, "-m", "zoo.cli", *args], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    state = tmp_path / "run.partial" / "state.json"
+    deadline = time.time() + 240
+    while time.time() < deadline and proc.poll() is None:
+        if state.exists() and json.loads(state.read_text())["epoch"] >= 2:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "training ended before it could be interrupted"
+    proc.send_signal(signal.SIGKILL)  # a crash: no clean-up runs
+    proc.wait()
+    assert not out.exists(), "an interrupted run must not leave a directory that looks complete"
+    done = json.loads(state.read_text())["epoch"]
+    assert done >= 2
+
+    r = zoo_cli("train", *args[1:])
+    assert r.returncode == 2 and "pass --resume to continue it" in r.stderr
+    with pytest.raises(ZooError, match="An interrupted run is in"):
+        zoo.load(out)
+    r = zoo_cli(*args, "--resume")
+    assert r.returncode == 0, r.stderr
+    assert f"note: resumed after epoch {done}" in r.stdout
+    history = json.loads((out / "history.json").read_text())
+    assert len(history["loss"]) == 40  # the epochs before the crash plus the rest, each once
+    assert not (tmp_path / "run.partial").exists()
+
+
+def test_features_npz_trains_with_variable_length(tmp_path):
+    rng = np.random.default_rng(0)
+    X = np.empty(90, dtype=object)
+    y = np.array([i % 3 for i in range(90)])
+    for i in range(90):
+        X[i] = rng.normal(size=(rng.integers(3, 12), 4)) + y[i]  # class shifts the mean
+    np.savez(tmp_path / "train.npz", X=X, y=y)
+    run = zoo.train("bilstm", tmp_path / "train.npz", out=tmp_path / "run", epochs=8, seed=0, patience=8,
+                    overrides={"units": 8, "learning_rate": 0.02}, verbose=0)
+    assert run.hyperparameters["input"] == "features" and run.hyperparameters["num_features"] == 4
+    assert run.hyperparameters["seq_len"] is None
+    assert run.metrics["split"] == "validation" and run.metrics["accuracy"] >= 0.8
+    clf = zoo.load(tmp_path / "run")
+    probs = clf.predict_proba([rng.normal(size=(20, 4)) + 2, rng.normal(size=(2, 4))])  # lengths unseen in training
+    assert probs.shape == (2, 3) and np.allclose(probs.sum(axis=1), 1, atol=1e-5)
+    assert clf.predict([np.full((5, 4), 2.0)])[0]["label"] == 2
+    with pytest.raises(DataError, match=r"input 0 has shape \(5, 3\); expected \(timesteps, 4\)"):
+        clf.predict([np.ones((5, 3))])
+
+
+def test_mirrored_strategy_on_two_logical_cpus(tmp_path, text_data):
+    script = textwrap.dedent(f"""
+        import json, tensorflow as tf
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+        import zoo
+        run = zoo.train("lstm", {str(text_data["train"])!r}, out={str(tmp_path / "m")!r}, epochs=3, seed=0,
+                        overrides={SMALL_API!r}, distribute="mirrored", verbose=0)
+        print(json.dumps({{"accuracy": run.metrics["accuracy"], "loss": run.history["loss"]}}))
+    """)
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    result = json.loads(r.stdout.strip().splitlines()[-1])
+    config = json.loads((tmp_path / "m" / "config.json").read_text())
+    assert config["distribute"] == "mirrored" and config["replicas"] == 2
+    assert result["loss"][-1] < result["loss"][0]
+
+
+def test_multiworker_without_tf_config_is_a_clear_error(tmp_path, text_data):
+    env = {k: v for k, v in os.environ.items() if k != "TF_CONFIG"}
+    r = subprocess.run([sys.executable, "-m", "zoo.cli", "train", "lstm", "--data", str(text_data["train"]),
+                        "--out", str(tmp_path / "mw"), "--distribute", "multiworker", *SMALL],
+                       capture_output=True, text=True, env=env, timeout=300)
+    assert r.returncode == 2 and "reads the cluster from the TF_CONFIG environment variable" in r.stderr
+
+
+def test_tune_writes_a_preset_that_train_accepts(tmp_path, text_data):
+    from zoo.tuning import tune
+
+    result = tune("lstm", text_data["train"], val=text_data["val"], trials=2, epochs=1, strategy="random",
+                  overrides={"units": 8, "vocab_size": 64}, out=tmp_path / "preset.yaml")
+    presets = load_presets(tmp_path / "preset.yaml")
+    assert list(presets) == ["lstm-tuned"] and result.trials == 2
+    preset = presets["lstm-tuned"]
+    assert preset.architecture == "lstm" and preset.hyperparameters["units"] == 8
+    assert preset.hyperparameters["embed_dim"] in (32, 64, 128)  # from the catalog's search space
+    run = zoo.train("lstm", text_data["train"], out=tmp_path / "tuned", epochs=1, preset=tmp_path / "preset.yaml",
+                    verbose=0)
+    for key, value in preset.hyperparameters.items():
+        assert run.hyperparameters[key] == value

@@ -1,0 +1,178 @@
+"""Data files: every format reads the same examples; every listed bad input gets its exact error."""
+
+import json
+
+import numpy as np
+import pytest
+
+from zoo.data import LabelEncoder, choose_seq_len, load_dataset, pad_features, stratified_split
+from zoo.errors import DataError
+from zoo.metrics import classification_metrics
+
+ROWS = [("i feel great", "joy"), ("so sad, today", "sadness"), ("what a joy", "joy")]
+
+
+def write(tmp_path, name, text, mode="w", encoding="utf-8"):
+    path = tmp_path / name
+    if mode == "wb":
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding=encoding)
+    return path
+
+
+@pytest.mark.parametrize("name,text", [
+    ("d.csv", "text,label\n" + "".join(f'"{t}",{lab}\n' for t, lab in ROWS)),
+    ("d.tsv", "label\ttext\n" + "".join(f"{lab}\t{t}\n" for t, lab in ROWS)),
+    ("d.jsonl", "".join(json.dumps({"text": t, "label": lab}) + "\n" for t, lab in ROWS)),
+    ("d.txt", "".join(f"{t};{lab}\n" for t, lab in ROWS)),
+])
+def test_every_text_format_reads_the_same_examples(tmp_path, name, text):
+    ds = load_dataset(write(tmp_path, name, text))
+    assert ds.kind == "text"
+    assert list(zip(ds.x, ds.y)) == ROWS
+
+
+def test_lines_split_on_the_last_separator_and_count_blank_lines(tmp_path):
+    ds = load_dataset(write(tmp_path, "v.txt", "\nwell; i think i am ok;joy\n\nfine;love\n"))
+    assert ds.x == ["well; i think i am ok", "fine"]
+    assert ds.y == ["joy", "love"]
+    assert ds.rows == [2, 4]
+    assert ds.skipped_note() == f"skipped 2 rows of {tmp_path / 'v.txt'}: 2 blank line"
+
+
+def test_custom_columns_and_separator(tmp_path):
+    ds = load_dataset(write(tmp_path, "d.csv", "id,sentence,y\n1,hello there,a\n2,bye now,b\n"),
+                      text_column="sentence", label_column="y")
+    assert ds.x == ["hello there", "bye now"] and ds.y == ["a", "b"]
+    ds = load_dataset(write(tmp_path, "d.txt", "a|b|x\nc|y\n"), sep="|")
+    assert ds.x == ["a|b", "c"] and ds.y == ["x", "y"]
+
+
+def test_jsonl_keeps_integer_labels(tmp_path):
+    ds = load_dataset(write(tmp_path, "d.jsonl", '{"text": "a", "label": 2}\n{"text": "b", "label": 10}\n'))
+    assert ds.y == [2, 10]
+    assert LabelEncoder.fit([10, 2, 2], "f").labels == [2, 10]
+
+
+@pytest.mark.parametrize("name,text,message", [
+    ("d.csv", "sentence,label\nhi,a\n", "d.csv:1: no column 'text'; the header has: sentence, label. Name the right one "
+                                        "with --text-column."),
+    ("d.csv", "text,label\n", "d.csv: no examples (the file has only blank rows or empty texts)."),
+    ("d.txt", "\n\n  \n", "d.txt: the file is empty."),
+    ("d.txt", "a;x\nno separator here\n", "d.txt:2: no separator ';'; expected TEXT;LABEL."),
+    ("d.txt", "a;x\nb;\n", "d.txt:2: empty label."),
+    ("d.jsonl", '{"text": "a", "label": "x"}\n{"text": "b", "label": \n', "d.jsonl:2: invalid JSON"),
+    ("d.jsonl", '{"text": "a", "lbl": "x"}\n', "d.jsonl:1: no key 'label' (has: text, lbl); name it with "
+                                              "--label-column."),
+    ("d.csv", "text,label\na,b,c\n", "d.csv:2: 3 fields, the header has 2."),
+    ("d.txt", "just words\nmore words\n", "cannot tell the separator between text and label"),
+])
+def test_bad_text_files_name_file_line_and_problem(tmp_path, name, text, message):
+    with pytest.raises(DataError) as e:
+        load_dataset(write(tmp_path, name, text))
+    assert message in str(e.value)
+    assert str(tmp_path / name) in str(e.value)
+
+
+def test_undecodable_bytes_name_the_line_and_suggest_an_encoding(tmp_path):
+    path = write(tmp_path, "t.txt", b"ok;a\nfine;b\ncaf\xe9 time;a\n", mode="wb")
+    with pytest.raises(DataError, match=r"t\.txt:3: bytes that are not utf-8 \(byte 0xe9 at offset 15\); "
+                                        r"pass --encoding latin-1"):
+        load_dataset(path)
+    assert load_dataset(path, encoding="latin-1").x[2] == "café time"
+
+
+def test_missing_file_is_a_data_error(tmp_path):
+    with pytest.raises(DataError, match="nope.csv: file not found"):
+        load_dataset(tmp_path / "nope.csv")
+
+
+def test_single_class_and_unseen_labels_are_refused():
+    with pytest.raises(DataError, match="train.txt: every example has the label 'joy'; a classifier needs at least 2"):
+        LabelEncoder.fit(["joy", "joy"], "train.txt")
+    enc = LabelEncoder.fit(["a", "b"], "train.txt")
+    with pytest.raises(DataError, match=r"val.txt:7: label 'c' never appears in the training data \(known: a, b\)"):
+        enc.encode(["a", "c"], "val.txt", [3, 7])
+
+
+def test_npz_dense_ragged_and_padded_forms(tmp_path):
+    rng = np.random.default_rng(0)
+    dense = rng.normal(size=(4, 5, 3)).astype("float32")
+    np.savez(tmp_path / "dense.npz", X=dense, y=np.array(["a", "b", "a", "b"]))
+    ds = load_dataset(tmp_path / "dense.npz")
+    assert ds.kind == "features" and len(ds) == 4 and ds.x[0].shape == (5, 3) and ds.y == ["a", "b", "a", "b"]
+
+    ragged = np.empty(3, dtype=object)
+    for i, n in enumerate((2, 6, 4)):
+        ragged[i] = rng.normal(size=(n, 3))
+    np.savez(tmp_path / "ragged.npz", X=ragged, y=np.array([0, 1, 1]))
+    ds = load_dataset(tmp_path / "ragged.npz")
+    assert [x.shape[0] for x in ds.x] == [2, 6, 4] and ds.y == [0, 1, 1]
+
+    np.savez(tmp_path / "padded.npz", X=dense, lengths=np.array([1, 2, 3, 5]), y=np.array([0, 1, 0, 1]))
+    assert [x.shape[0] for x in load_dataset(tmp_path / "padded.npz").x] == [1, 2, 3, 5]
+
+
+@pytest.mark.parametrize("arrays,message", [
+    (dict(X=np.ones((2, 3, 4)), labels=np.array([0, 1])), "no array 'y' (has: X, labels)"),
+    (dict(X=np.ones((2, 3, 4)), y=np.array([0, 1, 1])), "X has 2 samples but y has 3 labels."),
+    (dict(X=np.ones((2, 3)), y=np.array([0, 1])), "X has shape (2, 3); expected (samples, timesteps, features)"),
+])
+def test_bad_npz_structure(tmp_path, arrays, message):
+    np.savez(tmp_path / "bad.npz", **arrays)
+    with pytest.raises(DataError) as e:
+        load_dataset(tmp_path / "bad.npz")
+    assert message in str(e.value)
+
+
+def test_nan_and_inconsistent_feature_counts_name_the_sample(tmp_path):
+    X = np.ones((3, 4, 2), dtype="float32")
+    X[2, 1, 0] = np.nan
+    np.savez(tmp_path / "nan.npz", X=X, y=np.array([0, 1, 0]))
+    with pytest.raises(DataError, match=r"nan.npz: sample 2, timestep 1, feature 0 is nan; replace NaN and inf"):
+        load_dataset(tmp_path / "nan.npz")
+    X[2, 1, 0] = np.inf
+    np.savez(tmp_path / "inf.npz", X=X, y=np.array([0, 1, 0]))
+    with pytest.raises(DataError, match=r"sample 2, timestep 1, feature 0 is inf"):
+        load_dataset(tmp_path / "inf.npz")
+    ragged = np.empty(2, dtype=object)
+    ragged[0], ragged[1] = np.ones((3, 2)), np.ones((3, 5))
+    np.savez(tmp_path / "widths.npz", X=ragged, y=np.array([0, 1]))
+    with pytest.raises(DataError, match="sample 1 has 5 features per timestep, sample 0 has 2"):
+        load_dataset(tmp_path / "widths.npz")
+
+
+def test_stratified_split_keeps_every_class_in_both_parts():
+    y = np.array([0] * 50 + [1] * 30 + [2] * 2)
+    tr, va = stratified_split(y, 0.1, seed=3)
+    assert sorted(np.concatenate([tr, va]).tolist()) == list(range(len(y)))
+    assert np.bincount(y[va]).tolist() == [5, 3, 1]
+    assert set(y[tr]) == {0, 1, 2}
+    assert stratified_split(y, 0.1, seed=3)[1].tolist() == va.tolist()  # same seed, same split
+
+
+def test_seq_len_follows_the_data_not_a_fixed_150():
+    lengths = list(range(1, 101)) + [1000]
+    assert choose_seq_len(lengths, cap=150) == 104  # p99 = 100 -> next multiple of 8
+    assert choose_seq_len(lengths, cap=64) == 64
+    assert choose_seq_len([3, 4], cap=None) == 8
+
+
+def test_pad_features_right_pads_with_zeros_and_truncates():
+    out = pad_features([np.ones((2, 3)), np.full((5, 3), 2.0)], seq_len=4)
+    assert out.shape == (2, 4, 3)
+    assert out[0, 2:].sum() == 0 and out[0, :2].sum() == 6
+    assert out[1].sum() == 2.0 * 12
+
+
+def test_metrics_match_a_hand_computed_confusion_matrix():
+    m = classification_metrics([0, 0, 0, 1, 1, 2], [0, 0, 1, 1, 2, 2], ["a", "b", "c"], "test")
+    assert m["confusion_matrix"] == [[2, 1, 0], [0, 1, 1], [0, 0, 1]]
+    assert m["accuracy"] == pytest.approx(4 / 6)
+    assert m["per_class"]["a"] == {"precision": 1.0, "recall": pytest.approx(2 / 3), "f1": pytest.approx(0.8),
+                                   "support": 3}
+    assert m["per_class"]["b"]["f1"] == pytest.approx(0.5)
+    assert m["per_class"]["c"]["f1"] == pytest.approx(2 / 3)
+    assert m["macro_f1"] == pytest.approx((0.8 + 0.5 + 2 / 3) / 3)
+    assert m["split"] == "test" and m["num_examples"] == 6
