@@ -52,7 +52,7 @@ def get(name: str) -> Architecture:
     >>> get("bilstn")
     Traceback (most recent call last):
     ...
-    zoo.errors.UnknownArchitectureError: No architecture named 'bilstn'. Did you mean 'bilstm'? Run `zoo list` to see all 3.
+    zoo.errors.UnknownArchitectureError: No architecture named 'bilstn'. Did you mean 'bilstm'? Run `zoo list` to see all ...
     """
     return default_registry().get(name)
 

@@ -24,6 +24,9 @@ PARAM_KEYS = {"type", "min", "max", "choices", "nullable", "min_length", "help",
 PRESET_KEYS = {"architecture", "summary", "hyperparameters"}
 INPUT_MODES = ("tokens", "features")
 UNWAIVABLE = ("softmax_head",)
+# the contract suite's checks (zoo.testing.CHECK_NAMES; kept here so reading a catalog never imports the suite)
+CHECKS = ("softmax_head", "mixed_precision", "train_categorical", "train_sparse", "save_load", "batch_sizes",
+          "input_modes", "variable_length", "lazy_import", "invalid_num_classes", "cudnn_eligible")
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -161,6 +164,8 @@ def _parse_entry(doc: _Doc, name: str, raw: Any) -> CatalogEntry:
         if not isinstance(alias, str) or not NAME_RE.match(alias):
             raise doc.error(kp + ("aliases", i), f"bad alias {alias!r}: use lower-case letters, digits, '_' or '-'.")
     inputs = _expect(doc, kp + ("inputs",), raw.get("inputs", ["tokens"]), list, "a list")
+    if not inputs:
+        raise doc.error(kp + ("inputs",), f"an empty list; name at least one of {', '.join(INPUT_MODES)}.")
     for i, mode in enumerate(inputs):
         if mode not in INPUT_MODES:
             raise doc.error(kp + ("inputs", i), f"unknown input mode {mode!r}; expected {' or '.join(INPUT_MODES)}.")
@@ -189,6 +194,12 @@ def _parse_entry(doc: _Doc, name: str, raw: Any) -> CatalogEntry:
     for check, reason in waivers.items():
         if check in UNWAIVABLE:
             raise doc.error(kp + ("waivers", check), f"the {check} check cannot be waived.")
+        if check not in CHECKS:
+            import difflib
+
+            close = difflib.get_close_matches(str(check), CHECKS, n=1)
+            hint = f" Did you mean '{close[0]}'?" if close else f" Checks: {', '.join(CHECKS)}."
+            raise doc.error(kp + ("waivers", check), f"no contract check named {check!r}.{hint}")
         if not isinstance(reason, str) or not reason.strip():
             raise doc.error(kp + ("waivers", check), "a waiver needs a written reason.")
     return CatalogEntry(name, tuple(aliases), summary, plugin, tuple(inputs), dict(defaults), schema,

@@ -95,13 +95,16 @@ def cmd_check(args: argparse.Namespace) -> int:
     _quiet_tensorflow()
     from .testing import run_checks
 
+    header = [f"{'architecture':<16} {'check':<20} {'n':>3}  {'status':<6} {'time':>6}"]
+
     def show(r: Any) -> None:
+        while header:  # printed with the first result, so a bad name gives the error line alone
+            print(header.pop())
         nc = "-" if r.check.num_classes is None else r.check.num_classes
         detail = f"  {r.detail}" if r.detail else ""
         print(f"{r.check.architecture.name:<16} {r.check.name:<20} {nc!s:>3}  {r.status:<6} "
               f"{r.seconds:5.1f}s{detail}", flush=True)
 
-    print(f"{'architecture':<16} {'check':<20} {'n':>3}  {'status':<6} {'time':>6}")
     report = run_checks(args.names or None, class_counts=args.class_counts, checks=args.checks, progress=show)
     print(report.summary())
     if report.ran == 0:
@@ -111,10 +114,11 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_new(args: argparse.Namespace) -> int:
-    from .scaffold import create_plugin_package
+    from .scaffold import create_plugin_package, plugin_names
 
     path = create_plugin_package(args.package, name=args.name, directory=args.dir)
-    print(f"Created {path}. Next: pip install -e {path} && zoo check {args.name or path.name.split('-', 1)[-1]}")
+    name = plugin_names(args.package, args.name)["name"]
+    print(f"Created {path}. Next: pip install -e {path} && zoo check {name}")
     return 0
 
 
@@ -157,7 +161,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     out = args.out or _default_out(name)
     run = train(name, args.data, out=out, val=args.val, test=args.test, epochs=args.epochs,
                 batch_size=args.batch_size, seed=args.seed, class_weight=args.class_weight, overrides=overrides,
-                preset=args.preset, seq_len=args.seq_len, patience=args.patience, resume=args.resume,
+                preset=args.preset, seq_len=args.seq_len, patience=args.patience, lr_decay=args.lr_decay,
+                resume=args.resume,
                 overwrite=args.overwrite, distribute=args.distribute, data_options=_data_options(args))
     for note in run.notes:
         print(f"note: {note}")
@@ -297,6 +302,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="run directory to create (default: runs/NAME)")
     p.add_argument("--epochs", type=int, default=30, help="maximum epochs (early stopping on val loss; default 30)")
     p.add_argument("--patience", type=int, default=3, help="epochs without val-loss improvement before stopping")
+    p.add_argument("--lr-decay", type=float, default=0.3,
+                   help="on a val-loss plateau, return to the best weights and scale the learning rate by this "
+                        "(1 disables; default 0.3)")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--seed", type=int, help="make the run repeatable (on CPU)")
     p.add_argument("--class-weight", choices=["balanced"], help="weight classes inversely to their frequency")
@@ -352,6 +360,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.presets:
+        from . import registry
+
+        registry.flag_presets.update(map(str, args.presets))
         os.environ[PRESETS_ENV] = os.pathsep.join(filter(None, [*args.presets, os.environ.get(PRESETS_ENV, "")]))
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before any TensorFlow import: C++ log noise
     warnings.showwarning = lambda message, category, *a, **k: print(f"zoo: warning: {message}", file=sys.stderr)

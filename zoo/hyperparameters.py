@@ -7,7 +7,8 @@ numeric precision. Values are checked before any model is built, so a typo never
 
 from __future__ import annotations
 
-import difflib
+import numbers
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +16,8 @@ from typing import Any
 from .errors import HyperparameterError
 
 TYPES = ("int", "float", "str", "bool", "list[int]")
+# YAML 1.1 (PyYAML) reads `1e-3` as a string: floats need a dot there. Accept the YAML 1.2 / Python spelling.
+_EXP_FLOAT = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+$")
 
 
 @dataclass(frozen=True)
@@ -58,25 +61,31 @@ class Param:
                 return None
             raise self._error(value, where, "it cannot be null")
         if self.type == "list[int]":
-            if isinstance(value, (tuple, list)):
-                items = [self._check_scalar(v, "int", where, value) for v in value]
-                if self.min_length is not None and len(items) < self.min_length:
-                    raise self._error(value, where, f"it needs at least {self.min_length} item(s)")
-                return items
             # a single int is accepted as a one-item list, as Keras does for e.g. `units`
-            return [self._check_scalar(value, "int", where, value)]
+            seq = isinstance(value, (tuple, list))
+            items = [self._check_scalar(v, "int", where, value) for v in (value if seq else [value])]
+            if self.min_length is not None and len(items) < self.min_length:
+                raise self._error(value, where, f"it needs at least {self.min_length} item(s)")
+            return items
         return self._check_scalar(value, self.type, where, value)
 
     def _check_scalar(self, v: Any, kind: str, where: str, whole: Any) -> Any:
+        if kind == "float" and isinstance(v, str) and _EXP_FLOAT.match(v.strip()):
+            v = float(v)
+        is_bool = isinstance(v, bool) or (type(v).__module__ == "numpy" and type(v).__name__ in ("bool", "bool_"))
         ok = {
-            "int": isinstance(v, int) and not isinstance(v, bool),
-            "float": isinstance(v, (int, float)) and not isinstance(v, bool),
+            "int": isinstance(v, numbers.Integral) and not is_bool,
+            "float": isinstance(v, numbers.Real) and not is_bool,
             "str": isinstance(v, str),
-            "bool": isinstance(v, bool),
+            "bool": is_bool,
         }[kind]
         if not ok:
             raise self._error(whole, where, f"expected {self.describe()}")
-        if kind == "float":
+        if kind == "int":
+            v = int(v)  # numpy integers become plain ints (they must survive JSON and YAML)
+        elif kind == "bool":
+            v = bool(v)
+        elif kind == "float":
             v = float(v)
             if v != v or v in (float("inf"), float("-inf")):
                 raise self._error(whole, where, "it must be a finite number")
@@ -168,6 +177,8 @@ def resolve(
     """Merge defaults and overrides, validating every value against ``schema``."""
     unknown = [k for k in overrides if k not in schema]
     if unknown:
+        import difflib
+
         key = unknown[0]
         close = difflib.get_close_matches(key, list(schema), n=1)
         hint = f" Did you mean '{close[0]}'?" if close else ""
@@ -193,6 +204,8 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     ('units', [256, 128])
     >>> parse_assignment("seq_len=null")
     ('seq_len', None)
+    >>> parse_assignment("learning_rate=1e-3")
+    ('learning_rate', 0.001)
     """
     import yaml
 
@@ -206,5 +219,7 @@ def parse_assignment(text: str) -> tuple[str, Any]:
         value = yaml.safe_load(raw) if raw else ""
     except yaml.YAMLError:
         value = raw
+    if isinstance(value, str) and _EXP_FLOAT.match(value):
+        value = float(value)
     return key.strip(), value
 

@@ -7,9 +7,11 @@ and alias collisions are errors naming both packages. Nothing here imports Tenso
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
+import importlib
 import os
+import re
+import sys
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -178,6 +180,8 @@ class Registry:
                     f"The name '{n}' is defined twice: by {theirs} and by {ours}. Uninstall one of them, or disable "
                     f"one with {DISABLE_ENV}=NAME."
                 )
+                if info is not None:
+                    info.status, info.reason = "failed", f"name '{n}' already defined by {theirs}"
                 return
         self._archs[arch.name] = arch
         for n in (arch.name, *arch.aliases):
@@ -216,6 +220,8 @@ class Registry:
         key = name.strip().lower()
         if key in self._names:
             return self._archs[self._names[key]]
+        import difflib
+
         close = difflib.get_close_matches(key, list(self._names), n=1)
         hint = f" Did you mean '{self._names[close[0]]}'?" if close else ""
         n = len(self._archs)
@@ -238,45 +244,108 @@ class Registry:
         return [self._archs[n] for n in self.names()]
 
 
+def _dist_header(path: str) -> dict[str, str]:
+    """Name and Version from a dist-info METADATA (or egg-info PKG-INFO) header, reading only the first lines."""
+    out: dict[str, str] = {}
+    for fname in ("METADATA", "PKG-INFO"):
+        try:
+            with open(os.path.join(path, fname), encoding="utf-8", errors="replace") as f:
+                for line in f:
+                    if not line.strip():
+                        break
+                    key, _, value = line.partition(":")
+                    if key in ("Name", "Version"):
+                        out.setdefault(key, value.strip())
+        except OSError:
+            continue
+        break
+    return out
+
+
+def scan_entry_points(group: str) -> list[tuple[str, str, str, str]]:
+    """``(name, value, package, version)`` of every entry point in ``group`` among the installed distributions.
+
+    Equivalent to ``importlib.metadata.entry_points(group=...)`` (the first distribution of a name on
+    ``sys.path`` wins) but reads only the files it needs, which keeps ``zoo list`` fast.
+    """
+    found = []
+    seen: set[str] = set()
+    header = f"[{group}]"
+    for entry in sys.path:
+        try:
+            listing = os.scandir(entry or ".")
+        except OSError:
+            continue
+        with listing:
+            dirs = sorted((d.name, d.path) for d in listing if d.name.endswith((".dist-info", ".egg-info")))
+        for dname, dpath in dirs:
+            key = re.sub(r"[-_.]+", "-", dname.rsplit(".", 1)[0].split("-")[0]).lower()
+            if key in seen:
+                continue
+            seen.add(key)
+            try:
+                with open(os.path.join(dpath, "entry_points.txt"), encoding="utf-8") as f:
+                    text = f.read()
+            except OSError:
+                continue
+            if header not in text:
+                continue
+            meta = _dist_header(dpath)
+            section = None
+            for line in text.splitlines():
+                line = line.strip()
+                if line.startswith("[") and line.endswith("]"):
+                    section = line[1:-1].strip()
+                elif section == group and "=" in line and not line.startswith(("#", ";")):
+                    name, _, value = line.partition("=")
+                    found.append((name.strip(), value.strip(), meta.get("Name", key), meta.get("Version", "?")))
+    return sorted(found)
+
+
+def _load_entry_point(value: str) -> Any:
+    module, _, attr = value.partition(":")
+    obj = importlib.import_module(module.strip())
+    for part in filter(None, attr.strip().split(".")):
+        obj = getattr(obj, part)
+    return obj
+
+
 def _entry_point_plugins() -> tuple[list[tuple[str, Any, str, str]], list[PluginInfo], list[str], list[str]]:
     """Load the plugins of the entry-point group, honouring the allow and deny lists, each load isolated."""
-    from importlib.metadata import entry_points
-
     allow_raw = os.environ.get(LOAD_ENV)
     allow = None if allow_raw is None else {s.strip() for s in allow_raw.split(",") if s.strip()}
     deny = {s.strip() for s in os.environ.get(DISABLE_ENV, "").split(",") if s.strip()}
     loaded, skipped, problems, conflicts = [], [], [], []
     seen: dict[str, str] = {}
-    for ep in sorted(entry_points(group=hookspecs.ENTRY_POINT_GROUP), key=lambda e: e.name):
-        dist = getattr(ep, "dist", None)
-        package = dist.metadata["Name"] if dist is not None else "?"
-        version = dist.version if dist is not None else "?"
-        if ep.name in seen and seen[ep.name] != package:
-            conflicts.append(f"The plugin name '{ep.name}' is declared by two packages: {seen[ep.name]} and "
-                            f"{package}. Uninstall one of them.")
+    for name, value, package, version in scan_entry_points(hookspecs.ENTRY_POINT_GROUP):
+        if name in seen:
+            if seen[name] != package:
+                conflicts.append(f"The plugin name '{name}' is declared by two packages: {seen[name]} and "
+                                 f"{package}. Uninstall one of them.")
             continue
-        seen[ep.name] = package
-        names = {ep.name, package}
+        seen[name] = package
+        names = {name, package}
         if names & deny or (allow is not None and not names & allow):
             why = f"{DISABLE_ENV}" if names & deny else f"not in {LOAD_ENV}"
-            skipped.append(PluginInfo(ep.name, package, version, ep.value, "disabled", why))
+            skipped.append(PluginInfo(name, package, version, value, "disabled", why))
             continue
         try:
-            module = ep.load()
+            module = _load_entry_point(value)
         except BaseException as e:  # a broken plugin must not take the zoo down; Ctrl-C still stops us
             if isinstance(e, KeyboardInterrupt):
                 raise
-            info = PluginInfo(ep.name, package, version, ep.value, "failed", f"{type(e).__name__}: {str(e).rstrip('.')}")
+            info = PluginInfo(name, package, version, value, "failed", f"{type(e).__name__}: {str(e).rstrip('.')}")
             skipped.append(info)
             problems.append(f"plugin {info.label} failed to load: {info.reason}; it is skipped "
-                            f"(disable it with {DISABLE_ENV}={ep.name}).")
+                            f"(disable it with {DISABLE_ENV}={name}).")
             continue
-        loaded.append((ep.name, module, package, version))
+        loaded.append((name, module, package, version))
     return loaded, skipped, problems, conflicts
 
 
 _default: Registry | None = None
 _default_key: tuple | None = None
+flag_presets: set[str] = set()  # preset files the CLI got as --presets (errors then do not blame $ZOO_PRESETS)
 
 
 def default_registry() -> Registry:
@@ -299,6 +368,8 @@ def default_registry() -> Registry:
         try:
             reg.add_presets(path)
         except ZooError as e:
+            if path in flag_presets:
+                raise
             raise type(e)(f"{e} (from ${PRESETS_ENV})") from None
     for w in reg.warnings:
         warnings.warn(w, ZooWarning, stacklevel=2)

@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from .catalog import CHECKS
 from .contract import check_head
 from .errors import ZooError
 from .registry import Architecture, Registry, default_registry
@@ -291,6 +292,7 @@ ONCE: dict[str, Callable[..., None]] = {
     "cudnn_eligible": check_cudnn_eligible,
 }
 CHECK_NAMES = (*PER_CLASS_COUNT, *ONCE)
+assert CHECK_NAMES == CHECKS, "zoo.catalog.CHECKS must list the suite's checks"
 
 
 # -- running -----------------------------------------------------------------------------------------------------

@@ -26,6 +26,8 @@ from .metrics import classification_metrics
 VAL_FRACTION = 0.1
 DEFAULT_EPOCHS = 30
 DEFAULT_PATIENCE = 3
+DEFAULT_TOKEN_DROPOUT = 0.0  # text only: fraction of tokens replaced by OOV each epoch (word dropout)
+DEFAULT_LR_DECAY = 0.3  # on a validation-loss plateau: back to the best weights, learning rate times this
 SEQ_LEN_CAP = 512  # for architectures whose default seq_len is None
 
 
@@ -209,15 +211,33 @@ def prepare_data(arch: Any, data: Any, val: Any, test: Any, opts: DataOptions, s
                     notes)
 
 
+def _train_input(x: np.ndarray, y: np.ndarray, batch_size: int, token_dropout: float, seed: int) -> Any:
+    """A shuffled, prefetched tf.data pipeline; with ``token_dropout``, each epoch replaces that fraction of the
+    real tokens by the out-of-vocabulary id (word dropout: the model cannot lean on any single word)."""
+    import tensorflow as tf
+
+    ds = tf.data.Dataset.from_tensor_slices((x, y))
+    ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True).batch(batch_size)
+    if token_dropout > 0:
+        def drop(tokens: Any, labels: Any) -> Any:
+            hit = tf.random.uniform(tf.shape(tokens), seed=seed) < token_dropout
+            return tf.where(hit & (tokens > 1), tf.ones_like(tokens), tokens), labels  # 0 padding, 1 OOV
+
+        ds = ds.map(drop, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
 class _RunState:
     """Per-epoch checkpoint + early stopping that survive an interruption (weights, history, patience)."""
 
-    def __init__(self, directory: Path, patience: int):
+    def __init__(self, directory: Path, patience: int, lr_decay: float):
         import keras
 
         self.dir = directory
         self.patience = patience
-        self.state = {"epoch": 0, "history": {}, "best": None, "best_epoch": None, "wait": 0}
+        self.lr_decay = lr_decay
+        self.base_lr = 0.0
+        self.state = {"epoch": 0, "history": {}, "best": None, "best_epoch": None, "wait": 0, "lr_scale": 1.0}
         outer = self
 
         class Callback(keras.callbacks.Callback):
@@ -231,13 +251,22 @@ class _RunState:
 
         self.callback = Callback()
 
+    def attach(self, model: Any) -> None:
+        """Remember the freshly compiled model's learning rate: decays scale this base rate."""
+        self.base_lr = float(np.asarray(model.optimizer.learning_rate))
+
     def resume(self, model: Any) -> int:
         path = self.dir / "state.json"
         if not path.exists():
             return 0
         self.state = json.loads(path.read_text(encoding="utf-8"))
         model.load_weights(self.dir / "last.weights.h5")
+        self._set_lr(model)
         return int(self.state["epoch"])
+
+    def _set_lr(self, model: Any) -> None:
+        # weights files carry the optimizer's learning rate too: always set it from the base rate and the scale
+        model.optimizer.learning_rate.assign(self.base_lr * self.state.get("lr_scale", 1.0))
 
     def epoch_end(self, model: Any, epoch: int, logs: dict) -> None:
         s = self.state
@@ -251,6 +280,11 @@ class _RunState:
             os.replace(tmp, self.dir / "best.weights.h5")
         else:
             s["wait"] += 1
+            if self.lr_decay < 1.0 and s["wait"] < self.patience:
+                # a plateau: go back to the best weights and take smaller steps from there
+                model.load_weights(self.dir / "best.weights.h5")
+                s["lr_scale"] *= self.lr_decay
+                self._set_lr(model)
         model.save_weights(tmp)
         os.replace(tmp, self.dir / "last.weights.h5")
         s["epoch"] = epoch + 1
@@ -274,6 +308,8 @@ def train(
     preset: str | Path | None = None,
     seq_len: int | None = None,
     patience: int = DEFAULT_PATIENCE,
+    lr_decay: float = DEFAULT_LR_DECAY,
+    token_dropout: float = DEFAULT_TOKEN_DROPOUT,
     resume: bool = False,
     overwrite: bool = False,
     distribute: str | None = None,
@@ -292,6 +328,10 @@ def train(
     partial = out.with_name(out.name + ".partial")
     if epochs < 1 or batch_size < 1 or patience < 1:
         raise ZooError("epochs, batch_size and patience must be positive integers.")
+    if not 0 <= token_dropout < 1:
+        raise ZooError(f"token_dropout must be in [0, 1), got {token_dropout}.")
+    if not 0 < lr_decay <= 1:
+        raise ZooError(f"lr_decay must be in (0, 1] (1 disables it), got {lr_decay}.")
     if class_weight not in (None, "balanced"):
         raise ZooError(f"Unknown class weighting {class_weight!r}; the option is 'balanced'.")
     if out.exists() and not overwrite:
@@ -333,7 +373,7 @@ def train(
         "data": {"train": train_ds.source, "val": val_ds.source if val_ds else None,
                  "test": test_ds.source if test_ds else None, **vars(opts)},
         "epochs": epochs, "batch_size": batch_size, "seed": seed, "class_weight": class_weight,
-        "patience": patience, "distribute": distribute, "versions": _versions(),
+        "patience": patience, "lr_decay": lr_decay, "token_dropout": token_dropout, "distribute": distribute, "versions": _versions(),
     }
     if resume:
         old = json.loads((partial / "config.json").read_text(encoding="utf-8"))
@@ -377,16 +417,19 @@ def train(
     else:
         network = arch.build(num_classes, **prep.overrides)
 
-    state = _RunState(partial, patience)
+    state = _RunState(partial, patience, lr_decay)
+    state.attach(network)
     initial_epoch = state.resume(network) if resume else 0
     if resume:
         notes.append(f"resumed after epoch {initial_epoch}")
     if verbose == "auto":
         verbose = 1 if sys.stdout.isatty() else 2
+    callbacks = [state.callback]
     if initial_epoch < epochs and state.state["wait"] < patience:
-        network.fit(xt, targets(y_train), validation_data=(xv, targets(y_val)), epochs=epochs,
-                    initial_epoch=initial_epoch, batch_size=batch_size, class_weight=weights, shuffle=True,
-                    callbacks=[state.callback], verbose=verbose)
+        train_input = _train_input(xt, targets(y_train), batch_size, token_dropout if vectorizer else 0.0,
+                                   0 if seed is None else seed)
+        network.fit(train_input, validation_data=(xv, targets(y_val)), epochs=epochs, initial_epoch=initial_epoch,
+                    shuffle=False, class_weight=weights, callbacks=callbacks, verbose=verbose)
     elif (partial / "best.weights.h5").exists():
         network.load_weights(partial / "best.weights.h5")
 
