@@ -14,7 +14,7 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-from . import __version__
+from . import __version__, defaults
 from .errors import ZooError
 from .registry import PRESETS_ENV, default_registry
 
@@ -162,7 +162,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     run = train(name, args.data, out=out, val=args.val, test=args.test, epochs=args.epochs,
                 batch_size=args.batch_size, seed=args.seed, class_weight=args.class_weight, overrides=overrides,
                 preset=args.preset, seq_len=args.seq_len, patience=args.patience, lr_decay=args.lr_decay,
-                resume=args.resume,
+                token_dropout=args.token_dropout, bucket=not args.no_bucket, resume=args.resume,
                 overwrite=args.overwrite, distribute=args.distribute, data_options=_data_options(args))
     for note in run.notes:
         print(f"note: {note}")
@@ -300,12 +300,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--val", help="validation file (default: a stratified 10%% of --data)")
     p.add_argument("--test", help="test file; metrics.json reports it when given")
     p.add_argument("--out", help="run directory to create (default: runs/NAME)")
-    p.add_argument("--epochs", type=int, default=30, help="maximum epochs (early stopping on val loss; default 30)")
-    p.add_argument("--patience", type=int, default=3, help="epochs without val-loss improvement before stopping")
-    p.add_argument("--lr-decay", type=float, default=0.3,
+    p.add_argument("--epochs", type=int, default=defaults.EPOCHS,
+                   help=f"maximum epochs (early stopping on val loss; default {defaults.EPOCHS})")
+    p.add_argument("--patience", type=int, default=defaults.PATIENCE,
+                   help=f"epochs without val-loss improvement before stopping (default {defaults.PATIENCE})")
+    p.add_argument("--lr-decay", type=float, default=defaults.LR_DECAY, metavar="FACTOR",
                    help="on a val-loss plateau, return to the best weights and scale the learning rate by this "
-                        "(1 disables; default 0.3)")
-    p.add_argument("--batch-size", type=int, default=64)
+                        f"(1 disables; default {defaults.LR_DECAY})")
+    p.add_argument("--token-dropout", type=float, default=defaults.TOKEN_DROPOUT, metavar="RATE",
+                   help="text: replace this fraction of training tokens by the unknown-word id each epoch "
+                        f"(word dropout; default {defaults.TOKEN_DROPOUT})")
+    p.add_argument("--no-bucket", action="store_true",
+                   help="text: pad every batch to seq_len instead of batching similar lengths together")
+    p.add_argument("--batch-size", type=int, default=defaults.BATCH_SIZE)
     p.add_argument("--seed", type=int, help="make the run repeatable (on CPU)")
     p.add_argument("--class-weight", choices=["balanced"], help="weight classes inversely to their frequency")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a hyperparameter")
@@ -346,7 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--trials", type=int, default=10)
     p.add_argument("--strategy", choices=["random", "grid", "hyperband"], default="random")
     p.add_argument("--epochs", type=int, default=5, help="epochs per trial (hyperband: the maximum)")
-    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--batch-size", type=int, default=defaults.BATCH_SIZE)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="fix a hyperparameter")
     p.add_argument("--out", default="preset.yaml", help="preset file to write (default: preset.yaml)")

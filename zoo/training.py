@@ -12,6 +12,7 @@ import platform
 import shutil
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,14 +22,10 @@ import numpy as np
 from .classifier import Classifier
 from .data import Dataset, LabelEncoder, choose_seq_len, load_dataset, pad_features, stratified_split
 from .errors import DataError, ZooError
+from . import defaults
 from .metrics import classification_metrics
 
-VAL_FRACTION = 0.1
-DEFAULT_EPOCHS = 30
-DEFAULT_PATIENCE = 3
-DEFAULT_TOKEN_DROPOUT = 0.0  # text only: fraction of tokens replaced by OOV each epoch (word dropout)
-DEFAULT_LR_DECAY = 0.3  # on a validation-loss plateau: back to the best weights, learning rate times this
-SEQ_LEN_CAP = 512  # for architectures whose default seq_len is None
+from .defaults import SEQ_LEN_CAP, VAL_FRACTION
 
 
 @dataclass
@@ -211,13 +208,54 @@ def prepare_data(arch: Any, data: Any, val: Any, test: Any, opts: DataOptions, s
                     notes)
 
 
-def _train_input(x: np.ndarray, y: np.ndarray, batch_size: int, token_dropout: float, seed: int) -> Any:
-    """A shuffled, prefetched tf.data pipeline; with ``token_dropout``, each epoch replaces that fraction of the
-    real tokens by the out-of-vocabulary id (word dropout: the model cannot lean on any single word)."""
+def _token_batches(x: np.ndarray, batch_size: int, rng: np.random.Generator, pool: int = 16) -> list[np.ndarray]:
+    """One epoch's batches of row indices, grouped by length: shuffle, sort each pool of ``pool`` batches by
+    length, cut it into batches, shuffle the batch order. Rows of a batch then have similar lengths, so trimming
+    the batch to its longest row (rounded up to 8) skips most of the padding the recurrence would step over."""
+    order = rng.permutation(len(x))
+    lengths = _lengths(x)
+    batches = []
+    for start in range(0, len(order), batch_size * pool):
+        chunk = order[start:start + batch_size * pool]
+        chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
+        batches += [chunk[i:i + batch_size] for i in range(0, len(chunk), batch_size)]
+    return [batches[i] for i in rng.permutation(len(batches))]
+
+
+def _lengths(tokens: np.ndarray) -> np.ndarray:
+    """Right-padded token rows (0 = padding): the index after the last non-zero token."""
+    nonzero = tokens != 0
+    return np.where(nonzero.any(axis=1), tokens.shape[1] - np.argmax(nonzero[:, ::-1], axis=1), 0)
+
+
+def _train_input(x: np.ndarray, y: np.ndarray, batch_size: int, token_dropout: float, seed: int | None,
+                 bucket: bool = False, first_epoch: int = 0) -> Any:
+    """A shuffled, prefetched tf.data pipeline.
+
+    ``bucket`` (token input only): batches of similar-length rows, each trimmed to its longest row, so the network
+    must take variable length. ``token_dropout``: each epoch replaces that fraction of the real tokens by the
+    out-of-vocabulary id (word dropout: the model cannot lean on any single word).
+    """
     import tensorflow as tf
 
-    ds = tf.data.Dataset.from_tensor_slices((x, y))
-    ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True).batch(batch_size)
+    if bucket:
+        epoch = [first_epoch]
+
+        def batches() -> Iterator[tuple[np.ndarray, np.ndarray]]:
+            # with a seed, a repeatable order per epoch (resume included)
+            rng = np.random.default_rng(None if seed is None else [seed, epoch[0]])
+            epoch[0] += 1
+            lengths = _lengths(x)
+            for idx in _token_batches(x, batch_size, rng):
+                width = min(x.shape[1], max(8, -(-int(lengths[idx].max()) // 8) * 8))
+                yield x[idx, :width], y[idx]
+
+        ds = tf.data.Dataset.from_generator(batches, output_signature=(
+            tf.TensorSpec((None, None), tf.as_dtype(x.dtype)), tf.TensorSpec((None, *y.shape[1:]), y.dtype)))
+        ds = ds.apply(tf.data.experimental.assert_cardinality(-(-len(x) // batch_size)))
+    else:
+        ds = tf.data.Dataset.from_tensor_slices((x, y))
+        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True).batch(batch_size)
     if token_dropout > 0:
         def drop(tokens: Any, labels: Any) -> Any:
             hit = tf.random.uniform(tf.shape(tokens), seed=seed) < token_dropout
@@ -300,16 +338,17 @@ def train(
     out: str | Path,
     val: str | Path | Dataset | None = None,
     test: str | Path | Dataset | None = None,
-    epochs: int = DEFAULT_EPOCHS,
-    batch_size: int = 64,
+    epochs: int = defaults.EPOCHS,
+    batch_size: int = defaults.BATCH_SIZE,
     seed: int | None = None,
     class_weight: str | None = None,
     overrides: dict[str, Any] | None = None,
     preset: str | Path | None = None,
     seq_len: int | None = None,
-    patience: int = DEFAULT_PATIENCE,
-    lr_decay: float = DEFAULT_LR_DECAY,
-    token_dropout: float = DEFAULT_TOKEN_DROPOUT,
+    patience: int = defaults.PATIENCE,
+    lr_decay: float = defaults.LR_DECAY,
+    token_dropout: float = defaults.TOKEN_DROPOUT,
+    bucket: bool = True,
     resume: bool = False,
     overwrite: bool = False,
     distribute: str | None = None,
@@ -411,11 +450,15 @@ def train(
 
     strategy = _strategy(distribute)
     config["replicas"] = strategy.num_replicas_in_sync if strategy is not None else 1
+    # length bucketing needs a network that takes any length (the saved model still gets seq_len-long tokens)
+    bucket = bool(bucket and vectorizer is not None and strategy is None and "variable_length" not in arch.waivers)
+    config["bucket"] = bucket
+    build_overrides = {**prep.overrides, "seq_len": None} if bucket else prep.overrides
     if strategy is not None:
         with strategy.scope():
-            network = arch.build(num_classes, **prep.overrides)
+            network = arch.build(num_classes, **build_overrides)
     else:
-        network = arch.build(num_classes, **prep.overrides)
+        network = arch.build(num_classes, **build_overrides)
 
     state = _RunState(partial, patience, lr_decay)
     state.attach(network)
@@ -427,7 +470,7 @@ def train(
     callbacks = [state.callback]
     if initial_epoch < epochs and state.state["wait"] < patience:
         train_input = _train_input(xt, targets(y_train), batch_size, token_dropout if vectorizer else 0.0,
-                                   0 if seed is None else seed)
+                                   seed, bucket=bucket, first_epoch=initial_epoch)
         network.fit(train_input, validation_data=(xv, targets(y_val)), epochs=epochs, initial_epoch=initial_epoch,
                     shuffle=False, class_weight=weights, callbacks=callbacks, verbose=verbose)
     elif (partial / "best.weights.h5").exists():

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from . import defaults
 from .errors import ZooError
 from .training import DataOptions, prepare_data
 
@@ -70,7 +71,7 @@ def tune(
     trials: int = 10,
     strategy: str = "random",
     epochs: int = 5,
-    batch_size: int = 64,
+    batch_size: int = defaults.BATCH_SIZE,
     seed: int = 0,
     overrides: dict[str, Any] | None = None,
     out: str | Path = "preset.yaml",

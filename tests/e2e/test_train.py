@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import zoo
+from zoo import defaults
 from zoo.catalog import load_presets
 from zoo.errors import DataError, ZooError
 
@@ -67,6 +68,7 @@ def test_a_run_directory_has_every_artifact(trained):
     assert config["architecture"] == "lstm" and config["seed"] == 0 and config["hyperparameters"]["units"] == 8
     assert config["versions"]["keras"] and config["versions"]["tensorflow"]
     assert config["data"]["train"].endswith("train.txt")
+    assert config["bucket"] is True and config["token_dropout"] == defaults.TOKEN_DROPOUT
     for png in ("training_curves.png", "confusion_matrix.png"):
         assert (trained.out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -109,6 +111,22 @@ def test_same_seed_same_run(tmp_path, text_data):
                       verbose=0) for i in range(2)]
     assert runs[0].history == runs[1].history
     assert runs[0].metrics["confusion_matrix"] == runs[1].metrics["confusion_matrix"]
+
+
+def test_unbucketed_training_learns_the_same_task_and_saves_a_fixed_length_network(tmp_path, text_data):
+    run = zoo.train("lstm", text_data["train"], val=text_data["val"], test=text_data["test"], out=tmp_path / "nb",
+                    epochs=6, patience=6, seed=0, overrides=SMALL_API, bucket=False, token_dropout=0.0, verbose=0)
+    config = json.loads((tmp_path / "nb" / "config.json").read_text())
+    assert config["bucket"] is False and config["token_dropout"] == 0.0
+    assert run.metrics["accuracy"] >= 0.8
+    seq_len = config["hyperparameters"]["seq_len"]
+    network = next(layer for layer in run.classifier.model.layers if layer.name == "lstm")
+    assert network.input_shape == (None, seq_len)
+
+
+def test_bucketed_training_saves_a_variable_length_network_behind_the_tokenizer(trained):
+    network = next(layer for layer in trained.classifier.model.layers if layer.name == "lstm")
+    assert network.input_shape == (None, None)
 
 
 def test_cli_train_evaluate_predict(tmp_path, text_data):
@@ -218,6 +236,7 @@ def test_mirrored_strategy_on_two_logical_cpus(tmp_path, text_data):
     result = json.loads(r.stdout.strip().splitlines()[-1])
     config = json.loads((tmp_path / "m" / "config.json").read_text())
     assert config["distribute"] == "mirrored" and config["replicas"] == 2
+    assert config["bucket"] is False  # length bucketing is for single-device runs
     assert result["loss"][-1] < result["loss"][0]
 
 
