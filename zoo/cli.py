@@ -28,9 +28,22 @@ def _table(rows: list[list[str]], headers: list[str]) -> str:
 
 
 def _quiet_tensorflow() -> None:
-    """Keep TensorFlow's retracing warnings off the user's terminal."""
+    """Import TensorFlow now, keeping its start-up chatter (C++ log lines that TF_CPP_MIN_LOG_LEVEL no longer
+    silences: oneDNN, CUDA probing) and its retracing warnings off the user's terminal."""
     import logging
 
+    if "tensorflow" not in sys.modules:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        try:
+            with open(os.devnull, "w") as devnull:
+                os.dup2(devnull.fileno(), 2)
+                try:
+                    import tensorflow  # noqa: F401
+                finally:
+                    os.dup2(saved, 2)
+        finally:
+            os.close(saved)
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
 
@@ -52,6 +65,9 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_info(args: argparse.Namespace) -> int:
     from .info import describe
 
+    if args.num_classes is not None:  # the parameter count builds the model: check the name first
+        default_registry().get(args.name)
+        _quiet_tensorflow()
     info = describe(args.name, num_classes=args.num_classes)
     if args.json:
         print(json.dumps(info, indent=2))

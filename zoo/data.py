@@ -350,3 +350,23 @@ def pad_features(seqs: list[np.ndarray], seq_len: int | None) -> np.ndarray:
         n = min(len(s), width)
         out[i, :n] = s[:n]
     return out
+
+
+def token_lengths(tokens: np.ndarray) -> np.ndarray:
+    """Lengths of right-padded token rows (0 = padding): the index after each row's last non-zero token.
+
+    >>> token_lengths(np.array([[5, 1, 7, 0], [0, 0, 0, 0]])).tolist()
+    [3, 0]
+    """
+    nonzero = tokens != 0
+    return np.where(nonzero.any(axis=1), tokens.shape[1] - np.argmax(nonzero[:, ::-1], axis=1), 0)
+
+
+def bucket_width(longest: int, cap: int) -> int:
+    """The width a batch whose longest row has ``longest`` tokens is trimmed to: rounded up to 8 (fewer distinct
+    shapes to trace), at least 8, at most ``cap``.
+
+    >>> bucket_width(19, 56), bucket_width(0, 56), bucket_width(55, 56)
+    (24, 8, 56)
+    """
+    return min(cap, max(8, -(-int(longest) // 8) * 8))

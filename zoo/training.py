@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 
 from .classifier import Classifier
-from .data import Dataset, LabelEncoder, choose_seq_len, load_dataset, pad_features, stratified_split
+from .data import (Dataset, LabelEncoder, bucket_width, choose_seq_len, load_dataset, pad_features,
+                   stratified_split, token_lengths)
 from .errors import DataError, ZooError
 from . import defaults
 from .metrics import classification_metrics
@@ -213,19 +214,13 @@ def _token_batches(x: np.ndarray, batch_size: int, rng: np.random.Generator, poo
     length, cut it into batches, shuffle the batch order. Rows of a batch then have similar lengths, so trimming
     the batch to its longest row (rounded up to 8) skips most of the padding the recurrence would step over."""
     order = rng.permutation(len(x))
-    lengths = _lengths(x)
+    lengths = token_lengths(x)
     batches = []
     for start in range(0, len(order), batch_size * pool):
         chunk = order[start:start + batch_size * pool]
         chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
         batches += [chunk[i:i + batch_size] for i in range(0, len(chunk), batch_size)]
     return [batches[i] for i in rng.permutation(len(batches))]
-
-
-def _lengths(tokens: np.ndarray) -> np.ndarray:
-    """Right-padded token rows (0 = padding): the index after the last non-zero token."""
-    nonzero = tokens != 0
-    return np.where(nonzero.any(axis=1), tokens.shape[1] - np.argmax(nonzero[:, ::-1], axis=1), 0)
 
 
 def _train_input(x: np.ndarray, y: np.ndarray, batch_size: int, token_dropout: float, seed: int | None,
@@ -245,9 +240,9 @@ def _train_input(x: np.ndarray, y: np.ndarray, batch_size: int, token_dropout: f
             # with a seed, a repeatable order per epoch (resume included)
             rng = np.random.default_rng(None if seed is None else [seed, epoch[0]])
             epoch[0] += 1
-            lengths = _lengths(x)
+            lengths = token_lengths(x)
             for idx in _token_batches(x, batch_size, rng):
-                width = min(x.shape[1], max(8, -(-int(lengths[idx].max()) // 8) * 8))
+                width = bucket_width(lengths[idx].max(), x.shape[1])
                 yield x[idx, :width], y[idx]
 
         ds = tf.data.Dataset.from_generator(batches, output_signature=(

@@ -129,6 +129,17 @@ def test_bucketed_training_saves_a_variable_length_network_behind_the_tokenizer(
     assert network.input_shape == (None, None)
 
 
+def test_bucketed_prediction_equals_the_whole_models_in_input_order(trained):
+    import tensorflow as tf
+
+    rng = np.random.default_rng(5)
+    words = FILLER + [w for ws in WORDS.values() for w in ws] + ["unseenword"]
+    texts = [" ".join(rng.choice(words, size=n)) for n in rng.integers(0, 30, size=37)]  # empty and over seq_len
+    whole = trained.classifier.model.predict(tf.constant([[t] for t in texts]), verbose=0)
+    for batch_size in (4, 256):
+        np.testing.assert_allclose(trained.classifier.predict_proba(texts, batch_size=batch_size), whole, atol=1e-6)
+
+
 def test_cli_train_evaluate_predict(tmp_path, text_data):
     out = tmp_path / "cli"
     r = zoo_cli("train", "basic", "--data", str(text_data["train"]), "--test", str(text_data["test"]), "--out",

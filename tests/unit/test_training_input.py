@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from zoo.training import _lengths, _token_batches, _train_input
+from zoo.data import token_lengths
+from zoo.training import _token_batches, _train_input
 
 
 def right_padded(lengths, width=40, seed=0):
@@ -16,7 +17,7 @@ def right_padded(lengths, width=40, seed=0):
 
 def test_lengths_of_right_padded_rows_count_inner_oov_tokens():
     x = np.array([[5, 1, 7, 0, 0], [0, 0, 0, 0, 0], [2, 2, 2, 2, 2], [3, 0, 0, 0, 0]])
-    assert _lengths(x).tolist() == [3, 0, 5, 1]
+    assert token_lengths(x).tolist() == [3, 0, 5, 1]
 
 
 def test_an_epoch_of_buckets_covers_every_row_once_and_groups_similar_lengths():
