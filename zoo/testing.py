@@ -128,10 +128,10 @@ def _train_step(arch: Architecture, num_classes: int, labels: str) -> None:
     y = np.arange(8) % num_classes
     if labels == "categorical":
         y = np.eye(num_classes, dtype="float32")[y]
-    before = [np.array(w) for w in model.trainable_weights]
+    before = [w.numpy().copy() for w in model.trainable_weights]
     loss = model.train_on_batch(x, y, return_dict=True)["loss"]
     _require(bool(np.isfinite(loss)), f"{labels} labels: loss is {loss}")
-    changed = any(not np.array_equal(b, np.array(w)) for b, w in zip(before, model.trainable_weights))
+    changed = any(not np.array_equal(b, w.numpy()) for b, w in zip(before, model.trainable_weights))
     _require(changed, f"{labels} labels: a training step left every weight unchanged")
 
 
