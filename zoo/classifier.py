@@ -49,6 +49,8 @@ class Classifier:
         x = self._inputs(inputs)
         if self.kind == "text" and self.config.get("bucket"):
             return self._predict_bucketed(x, batch_size)
+        if len(inputs) <= batch_size:  # one batch: skip predict()'s per-call set-up (about 50 ms)
+            return np.asarray(self.model.predict_on_batch(x))
         return np.asarray(self.model.predict(x, batch_size=batch_size, verbose=0))
 
     def _predict_bucketed(self, texts: Any, batch_size: int) -> np.ndarray:
