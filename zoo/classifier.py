@@ -58,7 +58,7 @@ class Classifier:
         longest row rounded up to 8: the same probabilities as the whole model, without stepping over padding."""
         tokenizer = self.model.get_layer("tokenizer")
         network = next(layer for layer in self.model.layers if layer.name not in ("text", "tokenizer")
-                       and not type(layer).__name__ == "InputLayer")
+                       and type(layer).__name__ != "InputLayer")
         from .data import bucket_width, token_lengths
 
         tokens = np.asarray(tokenizer(texts))

@@ -22,11 +22,10 @@ import numpy as np
 from .classifier import Classifier
 from .data import (Dataset, LabelEncoder, bucket_width, choose_seq_len, load_dataset, pad_features,
                    stratified_split, token_lengths)
-from .errors import DataError, ZooError
 from . import defaults
-from .metrics import classification_metrics
-
 from .defaults import SEQ_LEN_CAP, VAL_FRACTION
+from .errors import DataError, ZooError
+from .metrics import classification_metrics
 
 
 @dataclass
@@ -209,12 +208,13 @@ def prepare_data(arch: Any, data: Any, val: Any, test: Any, opts: DataOptions, s
                     notes)
 
 
-def _token_batches(x: np.ndarray, batch_size: int, rng: np.random.Generator, pool: int = 16) -> list[np.ndarray]:
-    """One epoch's batches of row indices, grouped by length: shuffle, sort each pool of ``pool`` batches by
-    length, cut it into batches, shuffle the batch order. Rows of a batch then have similar lengths, so trimming
-    the batch to its longest row (rounded up to 8) skips most of the padding the recurrence would step over."""
-    order = rng.permutation(len(x))
-    lengths = token_lengths(x)
+def _token_batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generator,
+                   pool: int = 16) -> list[np.ndarray]:
+    """One epoch's batches of row indices, grouped by the rows' ``lengths``: shuffle, sort each pool of ``pool``
+    batches by length, cut it into batches, shuffle the batch order. Rows of a batch then have similar lengths, so
+    trimming the batch to its longest row (rounded up to 8) skips most of the padding the recurrence would step
+    over."""
+    order = rng.permutation(len(lengths))
     batches = []
     for start in range(0, len(order), batch_size * pool):
         chunk = order[start:start + batch_size * pool]
@@ -235,13 +235,13 @@ def _train_input(x: np.ndarray, y: np.ndarray, batch_size: int, token_dropout: f
 
     if bucket:
         epoch = [first_epoch]
+        lengths = token_lengths(x)
 
         def batches() -> Iterator[tuple[np.ndarray, np.ndarray]]:
             # with a seed, a repeatable order per epoch (resume included)
             rng = np.random.default_rng(None if seed is None else [seed, epoch[0]])
             epoch[0] += 1
-            lengths = token_lengths(x)
-            for idx in _token_batches(x, batch_size, rng):
+            for idx in _token_batches(lengths, batch_size, rng):
                 width = bucket_width(lengths[idx].max(), x.shape[1])
                 yield x[idx, :width], y[idx]
 

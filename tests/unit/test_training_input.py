@@ -24,7 +24,7 @@ def test_an_epoch_of_buckets_covers_every_row_once_and_groups_similar_lengths():
     rng = np.random.default_rng(0)
     lengths = rng.integers(1, 41, size=1000)
     x = right_padded(lengths)
-    batches = _token_batches(x, 32, np.random.default_rng(1), pool=8)
+    batches = _token_batches(token_lengths(x), 32, np.random.default_rng(1), pool=8)
     rows = np.concatenate(batches)
     assert sorted(rows.tolist()) == list(range(1000))
     assert all(len(b) <= 32 for b in batches) and sum(len(b) == 32 for b in batches) >= len(batches) - 4
@@ -34,10 +34,10 @@ def test_an_epoch_of_buckets_covers_every_row_once_and_groups_similar_lengths():
 
 
 def test_bucket_order_is_repeatable_per_seed_and_changes_per_epoch():
-    x = right_padded(np.random.default_rng(0).integers(1, 41, size=300))
-    first = _token_batches(x, 16, np.random.default_rng([7, 0]))
-    again = _token_batches(x, 16, np.random.default_rng([7, 0]))
-    other = _token_batches(x, 16, np.random.default_rng([7, 1]))
+    lengths = token_lengths(right_padded(np.random.default_rng(0).integers(1, 41, size=300)))
+    first = _token_batches(lengths, 16, np.random.default_rng([7, 0]))
+    again = _token_batches(lengths, 16, np.random.default_rng([7, 0]))
+    other = _token_batches(lengths, 16, np.random.default_rng([7, 1]))
     assert all(np.array_equal(a, b) for a, b in zip(first, again))
     assert not all(np.array_equal(a, b) for a, b in zip(first, other))
 
