@@ -25,10 +25,13 @@ Metrics, per variant:
   train samples/s     `--samples` samples (whole batches of 64) after one warm-up step; Keras: train_on_batch,
                       PyTorch: zero_grad, forward, loss, backward, step
   predict samples/s   batches of 256 after one warm-up batch; Keras: predict_on_batch, PyTorch: model.eval()
-                      under torch.inference_mode() (softmax included)
-  latency p50/p95     one example (batch of 1), `--latency-calls` calls after warm-up. For Keras both
-                      predict_on_batch and model(x, training=False) are probed and the faster is timed (the report
-                      names it); PyTorch calls the module under inference_mode
+                      under torch.inference_mode() (softmax included); zoo: zoo.inference.Runner (the path of
+                      zoo.load(DIR).predict) in its steady state, XLA-compiled, and without XLA (a one-off call)
+  latency p50/p95     one example (batch of 1), `--latency-calls` calls after warm-up. Zoo and PyTorch get the row
+                      without padding (the zoo rounds its width up to 8, as its Classifier does); the hand-written
+                      Keras model takes its fixed seq_len, and both predict_on_batch and model(x, training=False)
+                      are probed and the faster is timed (the report names it); PyTorch calls the module under
+                      inference_mode
   peak RSS            the worker's resource.getrusage(RUSAGE_SELF).ru_maxrss: the whole process (Python, framework
                       runtime, model, data, optimizer state) at its peak; "above import" subtracts the RSS read
                       just after the framework was imported, i.e. what the model and its training/prediction add
@@ -169,7 +172,7 @@ def _measure_keras(variant: str, arch: str, spec: dict, job: dict) -> dict:
         mismatch = {k: {"zoo": d[k], "reference": v} for k, v in spec.items() if k in d and d[k] != v}
         if mismatch:
             out["defaults_mismatch"] = mismatch
-        out["zoo_options"] = {k: d.get(k) for k in ("precision", "learning_rate", "ema_momentum")}
+        out["zoo_options"] = {k: d.get(k) for k in ("precision", "learning_rate", "optimizer")}
         model = zoo.build(arch, num_classes=NUM_CLASSES)
     else:
         model = _keras_model(spec)
@@ -203,56 +206,77 @@ def _measure_keras(variant: str, arch: str, spec: dict, job: dict) -> dict:
         out.update(bucketed_train_samples_per_s=len(batches) * BATCH / elapsed,
                    bucketed_mean_width=float(np.mean([xb.shape[1] for xb, _ in ds])))
 
-    # prediction throughput
+    # prediction throughput. The zoo predicts through zoo.inference.Runner (what zoo.load(...).predict uses): by
+    # default ("auto") a batch shape runs a traced graph until it has cost one XLA compilation, then runs compiled.
+    # Steady state = compiled (timed with jit_compile=True after a warm-up call); "graph" = a one-off prediction.
     x, _ = _synthetic(spec, max(job["predict_samples"], PREDICT_BATCH), seed=2)
     pbatches = [xb for xb, _ in _batches(x, x, PREDICT_BATCH)]
-    model.predict_on_batch(pbatches[0])  # warm-up
-    start = time.perf_counter()
-    for xb in pbatches:
-        model.predict_on_batch(xb)
-    elapsed = time.perf_counter() - start
-    out.update(predict_samples=len(pbatches) * PREDICT_BATCH, predict_seconds=elapsed,
-               predict_samples_per_s=len(pbatches) * PREDICT_BATCH / elapsed)
     if variant == "zoo":
+        from zoo.inference import Runner
+
+        predictors = {"": Runner(model, jit_compile=True), "graph_": Runner(model, jit_compile=False)}
+    else:
+        predictors = {"": model.predict_on_batch}
+    for prefix, predict in predictors.items():
+        predict(pbatches[0])  # warm-up: traces (and compiles) the predict function
+        start = time.perf_counter()
+        for xb in pbatches:
+            predict(xb)
+        elapsed = time.perf_counter() - start
+        out[f"{prefix}predict_samples_per_s"] = len(pbatches) * PREDICT_BATCH / elapsed
+    out.update(predict_samples=len(pbatches) * PREDICT_BATCH)
+    if variant == "zoo":
+        out["xla_compile_seconds"] = list(predictors[""].compiled.values())
         # what zoo's Classifier does for text: rows sorted by length, batches trimmed to their longest row
         from zoo.data import bucket_width, token_lengths
 
         xs = np.concatenate(pbatches)
         lengths = token_lengths(xs)
+        order = np.argsort(lengths, kind="stable")
+        widths = [bucket_width(lengths[order[i:i + PREDICT_BATCH]].max(), xs.shape[1])
+                  for i in range(0, len(order), PREDICT_BATCH)]
+        for prefix, jit in (("", True), ("graph_", False)):
+            predict = Runner(bucketed, jit_compile=jit)
 
-        def bucketed_predict() -> None:
-            order = np.argsort(lengths, kind="stable")
-            for i in range(0, len(order), PREDICT_BATCH):
-                idx = order[i:i + PREDICT_BATCH]
-                bucketed.predict_on_batch(xs[idx, :bucket_width(lengths[idx].max(), xs.shape[1])])
+            def bucketed_predict() -> None:
+                for n, i in enumerate(range(0, len(order), PREDICT_BATCH)):
+                    predict(xs[order[i:i + PREDICT_BATCH], :widths[n]])
 
-        bucketed_predict()  # warm-up: traces the predict function for the widths
-        start = time.perf_counter()
-        bucketed_predict()
-        out.update(bucketed_predict_samples_per_s=len(xs) / (time.perf_counter() - start))
-        del bucketed
+            bucketed_predict()  # warm-up: traces (and compiles) the widths
+            start = time.perf_counter()
+            bucketed_predict()
+            out[f"bucketed_{prefix}predict_samples_per_s"] = len(xs) / (time.perf_counter() - start)
 
-    # single-example latency: probe both call styles, time the faster
+    # single-example latency
     x1 = _synthetic(spec, 1, seed=3)[0]
-    calls = {"predict_on_batch": lambda: model.predict_on_batch(x1),
-             "model(x, training=False)": lambda: np.asarray(model(x1, training=False))}
+    if variant == "zoo":
+        # the zoo's path for one text: the row trimmed to its length rounded up to 8, on the variable-length network
+        row = x1[:, :bucket_width(token_lengths(x1)[0], x1.shape[1])]
+        calls = {"Runner, XLA": Runner(bucketed, jit_compile=True), "Runner, graph": Runner(bucketed, jit_compile=False)}
+        calls = {name: (lambda r=runner: r(row)) for name, runner in calls.items()}
+    else:
+        calls = {"predict_on_batch": lambda: model.predict_on_batch(x1),
+                 "model(x, training=False)": lambda: np.asarray(model(x1, training=False))}
     probe = {}
     for name, call in calls.items():
-        for _ in range(2):
-            call()  # warm-up (predict_on_batch retraces once for batch size 1)
+        for _ in range(3):
+            call()  # warm-up (predict_on_batch retraces once for batch size 1; XLA compiles)
         t = []
         for _ in range(job["latency_probe"]):
             s = time.perf_counter()
             call()
             t.append(time.perf_counter() - s)
         probe[name] = statistics.median(t) * 1000
-    best = min(probe, key=probe.get)
+    best = min(probe, key=probe.get) if variant != "zoo" else "Runner, XLA"  # zoo: its steady state, not a pick
     times = []
     for _ in range(job["latency_calls"]):
         s = time.perf_counter()
         calls[best]()
         times.append(time.perf_counter() - s)
-    out.update(_latency_stats(times), latency_call=best, latency_probe_ms=probe)
+    if variant == "zoo":
+        out["latency_graph_p50_ms"] = probe["Runner, graph"]
+    out.update(_latency_stats(times), latency_call=best, latency_probe_ms=probe,
+               latency_width=int(row.shape[1] if variant == "zoo" else x1.shape[1]))
     return out
 
 
@@ -331,7 +355,8 @@ def _measure_torch(arch: str, spec: dict, job: dict) -> dict:
     out.update(predict_samples=len(pbatches) * PREDICT_BATCH, predict_seconds=elapsed,
                predict_samples_per_s=len(pbatches) * PREDICT_BATCH / elapsed)
 
-    x1 = torch.from_numpy(_synthetic(spec, 1, seed=3)[0].astype(np.int64))
+    x1 = _synthetic(spec, 1, seed=3)[0]
+    x1 = torch.from_numpy(x1[:, :int((x1 != 0).sum())].astype(np.int64))  # one example needs no padding
     for _ in range(3):
         predict(x1)
     times = []
@@ -339,7 +364,7 @@ def _measure_torch(arch: str, spec: dict, job: dict) -> dict:
         s = time.perf_counter()
         predict(x1)
         times.append(time.perf_counter() - s)
-    out.update(_latency_stats(times), latency_call="module(x) under inference_mode")
+    out.update(_latency_stats(times), latency_call="module(x) under inference_mode", latency_width=int(x1.shape[1]))
     return out
 
 
@@ -462,7 +487,8 @@ RATIO_PAIRS = [("zoo", "keras"), ("zoo", "torch"), ("keras", "torch")]
 # speed metrics: higher is better; latency is turned into a speed (1 / p50) so every ratio reads "x > 1: faster"
 METRICS = {"train": "train_samples_per_s", "train, zoo bucketed": "bucketed_train_samples_per_s",
            "predict": "predict_samples_per_s", "predict, zoo bucketed": "bucketed_predict_samples_per_s",
-           "latency": "latency_p50_ms"}
+           "predict, zoo no XLA": "graph_predict_samples_per_s",
+           "predict, zoo bucketed no XLA": "bucketed_graph_predict_samples_per_s", "latency": "latency_p50_ms"}
 
 
 def summarize(rounds: list[dict], archs: list[str], variants: list[str], peak_gflops: float | None) -> dict:
@@ -477,7 +503,8 @@ def summarize(rounds: list[dict], archs: list[str], variants: list[str], peak_gf
                 continue
             med = {k: median_or_none([r.get(k) for r in rows]) for k in
                    ("train_samples_per_s", "bucketed_train_samples_per_s", "bucketed_mean_width",
-                    "bucketed_predict_samples_per_s",
+                    "bucketed_predict_samples_per_s", "bucketed_graph_predict_samples_per_s",
+                    "graph_predict_samples_per_s", "latency_graph_p50_ms", "latency_width",
                     "predict_samples_per_s", "latency_p50_ms", "latency_p95_ms", "peak_rss_mib", "peak_above_import_mib", "worker_wall_seconds")}
             med["rounds_ok"] = len(rows)
             med["parameters"] = rows[0]["parameters"]
@@ -495,7 +522,8 @@ def summarize(rounds: list[dict], archs: list[str], variants: list[str], peak_gf
                 vals = []
                 for r in rounds:
                     ra, rb = r[arch].get(a, {}), r[arch].get(b, {})
-                    ka, kb = key, key.removeprefix("bucketed_")  # bucketed zoo against the others' padded runs
+                    # bucketed / graph-only zoo figures against the others' one way of predicting
+                    ka, kb = key, key.removeprefix("bucketed_").removeprefix("graph_")
                     if ka in ra and kb in rb:
                         vals.append(rb[kb] / ra[ka] if metric == "latency" else ra[ka] / rb[kb])
                 ratios[f"{metric} {a}/{b}"] = {"median": median_or_none(vals), "per_round": vals}
@@ -536,7 +564,7 @@ def markdown(report: dict) -> str:
                 lines.append(f"| `{arch}` | {VARIANT_LABELS[var]} | failed: {m['error']} | | | | | |")
                 continue
             pct = f" ({100 * m['train_fraction_of_peak']:.0f}%)" if "train_fraction_of_peak" in m else ""
-            call = " ¹" if var != "torch" and m["latency_call"] != "predict_on_batch" else ""
+            call = " ¹" if var == "keras" and m["latency_call"] != "predict_on_batch" else ""
             lines.append(
                 f"| `{arch}` | {VARIANT_LABELS[var]} | {m['train_samples_per_s']:.0f} | {m['train_gflops']:.1f}{pct} | "
                 f"{m['predict_samples_per_s']:.0f} | {m['latency_p50_ms']:.1f} / {m['latency_p95_ms']:.1f}{call} | "
@@ -548,13 +576,21 @@ def markdown(report: dict) -> str:
                       "trimmed to its longest row rounded up to 8, on a variable-length network; prediction sorts "
                       "the rows by length the same way), same rows as above:", "",
                   "| model | zoo bucketed train samples/s | mean batch width / seq_len | zoo bucketed predict "
-                  "samples/s |", "|---|---|---|---|"]
+                  "samples/s (no XLA) | zoo predict samples/s, same batches, no XLA | zoo latency p50, no XLA |",
+                  "|---|---|---|---|---|---|"]
         lines += [f"| `{arch}` | {m['bucketed_train_samples_per_s']:.0f} | {m['bucketed_mean_width']:.0f} / "
-                  f"{SPECS[arch]['seq_len']} | {fmt(m.get('bucketed_predict_samples_per_s'))} |"
+                  f"{SPECS[arch]['seq_len']} | {fmt(m.get('bucketed_predict_samples_per_s'))} "
+                  f"({fmt(m.get('bucketed_graph_predict_samples_per_s'))}) | "
+                  f"{fmt(m.get('graph_predict_samples_per_s'))} | {fmt(m.get('latency_graph_p50_ms'), '.2f')} ms |"
                   for arch, m in bucketed]
     calls = sorted({m["latency_call"] for s in summary.values() for var, m in s["variants"].items()
-                    if var != "torch" and "latency_call" in m})
-    lines += ["", f"Keras latency is timed with the faster of predict_on_batch and model(x, training=False), probed "
+                    if var == "keras" and "latency_call" in m})
+    lines += ["", "The zoo predicts through `zoo.inference.Runner`, as `zoo.load(DIR).predict` does: by default a batch "
+                  "shape runs a traced graph until the time spent on it reaches one XLA compilation (0.3-0.7 s), then "
+                  "runs XLA-compiled. Its predict and latency figures are that steady state (no XLA: a one-off call). "
+                  "Latency is one example: the zoo and PyTorch get the row without its padding (the zoo rounds its "
+                  "width up to 8), the hand-written Keras model its fixed seq_len. "
+                  f"Hand-written Keras latency is the faster of predict_on_batch and model(x, training=False), probed "
                   f"in each run; used: {', '.join(calls) or 'n/a'} (¹: model(x, training=False)). PyTorch: the module "
                   f"under torch.inference_mode(). Peak RSS is the measuring process's ru_maxrss (framework runtime "
                   f"included); in parentheses, what it rose above the RSS right after the framework was imported."]

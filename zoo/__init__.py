@@ -81,15 +81,18 @@ def train(architecture: str, data: Any = None, **kwargs: Any) -> Any:
     return _train(architecture, data, **kwargs)
 
 
-def load(directory: str | Path) -> Any:
+def load(directory: str | Path, jit_compile: Any = "auto") -> Any:
     """Load a run directory written by :func:`train` / ``zoo train`` as a ``Classifier``::
 
         clf = zoo.load("runs/bilstm")
         clf.predict(["what a lovely day"], top_k=2)   # [{"label": ..., "probability": ..., "top": [...]}]
+
+    ``jit_compile``: ``"auto"`` compiles a batch shape with XLA (on a CPU) once the time spent predicting it
+    uncompiled reaches the cost of compiling it; ``True`` compiles every shape at once, ``False`` never.
     """
     from .classifier import load as _load
 
-    return _load(directory)
+    return _load(directory, jit_compile)
 
 
 def evaluate(directory: str | Path, data: Any, **kwargs: Any) -> dict:

@@ -18,57 +18,81 @@ class Classifier:
     """A trained zoo model plus its label mapping; get one with :func:`zoo.load`.
 
     ``model`` is the underlying ``keras.Model``: for text it takes raw strings (the tokenizer is inside it).
+    Prediction tokenizes with a traced function, sorts the rows by length and runs the network on batches trimmed
+    to their longest row (when the network takes variable length), through a :class:`zoo.inference.Runner`:
+    ``jit_compile`` is its choice of XLA (``"auto"``: on a CPU, for batch shapes called often enough to repay the
+    compilation).
     """
 
-    def __init__(self, model: Any, labels: list, config: dict[str, Any]):
+    def __init__(self, model: Any, labels: list, config: dict[str, Any], jit_compile: Any = "auto"):
+        from .inference import check_jit_compile
+
         self.model = model
         self.labels = list(labels)
         self.config = config
         self.kind = config.get("kind", "text")
+        self.jit_compile = check_jit_compile(jit_compile)
+        self._runner: Any = None
+        self._tokenize: Any = None
 
-    def _inputs(self, inputs: Sequence[Any]) -> Any:
+    @property
+    def network(self) -> Any:
+        """The Keras network proper: for text, the model without its tokenizer (it takes token ids)."""
+        if self.kind != "text":
+            return self.model
+        return next(layer for layer in self.model.layers if layer.name not in ("text", "tokenizer")
+                    and type(layer).__name__ != "InputLayer")
+
+    @property
+    def runner(self) -> Any:
+        """The :class:`zoo.inference.Runner` that predicts with :attr:`network` (made on first use)."""
+        if self._runner is None:
+            from .inference import Runner
+
+            self._runner = Runner(self.network, self.jit_compile)
+        return self._runner
+
+    def _rows(self, inputs: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
+        """The network's input rows (token ids or padded features) and each row's length before padding."""
         if isinstance(inputs, (str, bytes)):
             raise DataError("predict() takes a list of texts (or arrays), not a single string: wrap it in [...].")
+        from .data import pad_features, token_lengths
+
         if self.kind == "text":
             import tensorflow as tf  # string tensors: Keras has no string dtype of its own
 
-            return tf.constant([[str(t)] for t in inputs], dtype=tf.string)
-        from .data import pad_features
-
+            if self._tokenize is None:  # traced once: eager TextVectorization costs ~4 ms a call
+                tokenizer = self.model.get_layer("tokenizer")
+                self._tokenize = tf.function(tokenizer, input_signature=[tf.TensorSpec((None, 1), tf.string)])
+            tokens = self._tokenize(tf.constant([[str(t)] for t in inputs], dtype=tf.string)).numpy()
+            return tokens, token_lengths(tokens)
         seqs = [np.asarray(s, dtype="float32") for s in inputs]
         width = self.config["hyperparameters"]["num_features"]
         for i, s in enumerate(seqs):
             if s.ndim != 2 or s.shape[1] != width:
                 raise DataError(f"input {i} has shape {s.shape}; expected (timesteps, {width}).")
-        return pad_features(seqs, self.config["hyperparameters"].get("seq_len"))
+        rows = pad_features(seqs, self.config["hyperparameters"].get("seq_len"))
+        return rows, np.minimum([len(s) for s in seqs], rows.shape[1])
 
     def predict_proba(self, inputs: Sequence[Any], batch_size: int = 256) -> np.ndarray:
-        """Class probabilities, shape ``(len(inputs), num_classes)``, columns in ``self.labels`` order."""
+        """Class probabilities, shape ``(len(inputs), num_classes)``, columns in ``self.labels`` order.
+
+        Rows are run in batches of ``batch_size`` rows of similar length; when the network takes variable length
+        each batch is trimmed to its longest row rounded up to 8 (padding is masked, so the probabilities are the
+        same as the whole model's).
+        """
         if len(inputs) == 0:
             return np.zeros((0, len(self.labels)), dtype="float32")
-        x = self._inputs(inputs)
-        if self.kind == "text" and self.config.get("bucket"):
-            return self._predict_bucketed(x, batch_size)
-        if len(inputs) <= batch_size:  # one batch: skip predict()'s per-call set-up (about 50 ms)
-            return np.asarray(self.model.predict_on_batch(x))
-        return np.asarray(self.model.predict(x, batch_size=batch_size, verbose=0))
+        from .data import bucket_width
 
-    def _predict_bucketed(self, texts: Any, batch_size: int) -> np.ndarray:
-        """Tokenize, then run the (variable-length) network on batches of similar length, each trimmed to its
-        longest row rounded up to 8: the same probabilities as the whole model, without stepping over padding."""
-        tokenizer = self.model.get_layer("tokenizer")
-        network = next(layer for layer in self.model.layers if layer.name not in ("text", "tokenizer")
-                       and type(layer).__name__ != "InputLayer")
-        from .data import bucket_width, token_lengths
-
-        tokens = np.asarray(tokenizer(texts))
-        lengths = token_lengths(tokens)
-        order = np.argsort(lengths, kind="stable")
-        probs = np.zeros((len(tokens), len(self.labels)), dtype="float32")
+        rows, lengths = self._rows(inputs)
+        variable = self.network.input.shape[1] is None
+        order = np.argsort(lengths, kind="stable") if variable else np.arange(len(rows))
+        probs = np.zeros((len(rows), len(self.labels)), dtype="float32")
         for start in range(0, len(order), batch_size):
             idx = order[start:start + batch_size]
-            width = bucket_width(lengths[idx].max(), tokens.shape[1])
-            probs[idx] = np.asarray(network.predict_on_batch(tokens[idx, :width]))
+            width = bucket_width(lengths[idx].max(), rows.shape[1]) if variable else rows.shape[1]
+            probs[idx] = self.runner(rows[idx, :width])
         return probs
 
     def predict(self, inputs: Sequence[Any], top_k: int = 1) -> list[dict[str, Any]]:
@@ -84,11 +108,16 @@ class Classifier:
         return out
 
 
-def load(directory: str | Path) -> Classifier:
+def load(directory: str | Path, jit_compile: Any = "auto") -> Classifier:
     """Load a run directory written by ``zoo train`` / :func:`zoo.train`.
 
     The model loads with ``keras.models.load_model`` in safe mode; no custom code is needed to use it.
+    ``jit_compile``: see :class:`Classifier` (``False`` never compiles with XLA, ``True`` compiles every batch
+    shape on its first call).
     """
+    from .inference import check_jit_compile
+
+    jit_compile = check_jit_compile(jit_compile)
     directory = Path(directory)
     missing = [f for f in RUN_FILES if not (directory / f).is_file()]
     if missing:
@@ -103,7 +132,7 @@ def load(directory: str | Path) -> Classifier:
     except (OSError, json.JSONDecodeError) as e:
         raise ZooError(f"{directory}: cannot read the run's labels.json/config.json ({e}).") from None
     model = keras.models.load_model(directory / "model.keras")
-    return Classifier(model, labels, config)
+    return Classifier(model, labels, config, jit_compile)
 
 
 def evaluate(directory: str | Path, data: Any, data_options: Any = None) -> dict[str, Any]:

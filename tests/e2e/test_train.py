@@ -228,6 +228,11 @@ def test_features_npz_trains_with_variable_length(tmp_path):
     probs = clf.predict_proba([rng.normal(size=(20, 4)) + 2, rng.normal(size=(2, 4))])  # lengths unseen in training
     assert probs.shape == (2, 3) and np.allclose(probs.sum(axis=1), 1, atol=1e-5)
     assert clf.predict([np.full((5, 4), 2.0)])[0]["label"] == 2
+    # batches of similar length, trimmed: the same probabilities, in input order, as the whole padded array
+    seqs = [rng.normal(size=(n, 4)) + n % 3 for n in rng.integers(1, 30, size=11)]
+    whole = clf.model.predict(zoo.data.pad_features([s.astype("float32") for s in seqs], None), verbose=0)
+    for batch_size in (1, 3, 256):
+        np.testing.assert_allclose(clf.predict_proba(seqs, batch_size=batch_size), whole, atol=1e-6)
     with pytest.raises(DataError, match=r"input 0 has shape \(5, 3\); expected \(timesteps, 4\)"):
         clf.predict([np.ones((5, 3))])
 

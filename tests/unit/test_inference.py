@@ -1,0 +1,129 @@
+"""zoo.inference.Runner: the same probabilities on every path, XLA only where the rule says, graceful fallback."""
+
+import numpy as np
+import pytest
+
+import zoo
+from zoo import inference
+from zoo.errors import ZooError
+from zoo.inference import Runner, check_jit_compile
+
+SMALL = {"units": 8, "embed_dim": 8, "vocab_size": 50, "seq_len": None}
+
+
+@pytest.fixture(scope="module")
+def network():
+    return zoo.build("bilstm", num_classes=4, **SMALL)
+
+
+def padded_rows(rng, n, width):
+    x = rng.integers(1, 50, size=(n, width)).astype("int32")
+    lengths = rng.integers(1, width + 1, size=n)
+    x[np.arange(width)[None, :] >= lengths[:, None]] = 0
+    return x
+
+
+@pytest.mark.parametrize("jit_compile", [False, True])
+def test_runner_predicts_what_keras_predicts_on_every_shape(network, jit_compile):
+    rng = np.random.default_rng(0)
+    runner = Runner(network, jit_compile=jit_compile)
+    shapes = [(1, 8), (5, 16), (5, 8), (1, 8)]
+    for shape in shapes:
+        x = padded_rows(rng, *shape)
+        probs = runner(x)
+        assert probs.dtype == np.float32 and probs.shape == (shape[0], 4)
+        np.testing.assert_allclose(probs, network.predict(x, verbose=0), atol=1e-6)
+        np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+    assert set(runner.compiled) == (set(shapes) if jit_compile else set())
+
+
+def test_auto_compiles_a_shape_once_its_uncompiled_time_reaches_the_compile_estimate(network):
+    x = padded_rows(np.random.default_rng(1), 3, 8)
+    runner = Runner(network, jit_compile="auto")
+    runner(x)  # traces: not counted against the shape
+    assert runner.graph == {} and runner.compiled == {}
+    runner.compile_estimate = 1e-12  # any measured time reaches it
+    runner(x)
+    assert runner.graph[(3, 8)][1] == 1 and runner.compiled == {}
+    expected = runner(x)  # now compiled
+    assert list(runner.compiled) == [(3, 8)]
+    assert runner.compile_estimate == runner.compiled[(3, 8)]  # later decisions use the measured cost
+    np.testing.assert_allclose(runner(x), expected, atol=1e-6)
+    assert runner.xla[(3, 8)][1] == 1 and runner.graph[(3, 8)][1] == 1
+
+
+def test_auto_does_not_compile_a_one_off_call(network):
+    runner = Runner(network, jit_compile="auto")
+    for _ in range(3):
+        runner(padded_rows(np.random.default_rng(2), 2, 16))
+    assert runner.compiled == {} and runner.graph[(2, 16)][1] == 2
+
+
+def test_auto_returns_a_shape_to_the_graph_when_xla_is_slower_there(network):
+    x = padded_rows(np.random.default_rng(3), 2, 8)
+    runner = Runner(network, jit_compile="auto")
+    runner(x)
+    runner.graph[(2, 8)] = [1e-12, 1]  # pretend the graph ran it in a picosecond
+    runner.compile_estimate = 0.0
+    for _ in range(4):  # compile, then three timed XLA calls
+        runner(x)
+    assert (2, 8) in runner.rejected and runner.xla[(2, 8)][1] == 3
+    runner(x)
+    assert runner.graph[(2, 8)][1] == 2 and runner.xla[(2, 8)][1] == 3
+
+
+def test_forced_xla_keeps_a_slower_shape(network):
+    x = padded_rows(np.random.default_rng(3), 2, 8)
+    runner = Runner(network, jit_compile=True)
+    runner.graph[(2, 8)] = [1e-12, 1]
+    for _ in range(5):
+        runner(x)
+    assert runner.rejected == set() and runner.xla[(2, 8)][1] == 4
+
+
+def test_a_network_xla_cannot_compile_warns_once_and_predicts_on_the_graph():
+    import keras
+    import tensorflow as tf
+
+    class HostOp(keras.layers.Layer):  # tf.numpy_function runs Python: XLA has no kernel for it
+        def call(self, x):
+            y = tf.numpy_function(lambda a: a * 2, [x], tf.float32)
+            return tf.ensure_shape(y, x.shape)
+
+    inputs = keras.Input((None, 3))
+    outputs = keras.layers.Dense(2, activation="softmax")(keras.layers.GlobalAveragePooling1D()(HostOp()(inputs)))
+    model = keras.Model(inputs, outputs, name="host_op_net")
+    x = np.random.default_rng(4).normal(size=(4, 5, 3)).astype("float32")
+    runner = Runner(model, jit_compile=True)
+    with pytest.warns(UserWarning, match="XLA could not compile host_op_net"):
+        probs = runner(x)
+    np.testing.assert_allclose(probs, model.predict(x, verbose=0), atol=1e-6)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no second warning
+        np.testing.assert_allclose(runner(x), probs, atol=1e-6)
+    assert runner.compiled == {}
+
+
+def test_auto_never_compiles_next_to_a_gpu(network, monkeypatch):
+    # no GPU here: only the device query can be faked. With one, the LSTMs must keep cuDNN, which XLA cannot call.
+    monkeypatch.setattr(inference, "_has_gpu", lambda: True)
+    runner = Runner(network, jit_compile="auto")
+    runner.compile_estimate = 0.0
+    runner(padded_rows(np.random.default_rng(5), 2, 8))
+    assert runner.compiled == {} and runner._xla is None
+    assert Runner(network, jit_compile=True)._xla is not None  # asked for explicitly: honoured
+
+
+@pytest.mark.parametrize("value, expected", [("auto", "auto"), (True, True), (False, False), ("TRUE", True),
+                                             ("false", False)])
+def test_jit_compile_spellings(value, expected):
+    result = check_jit_compile(value)
+    assert result == expected and type(result) is type(expected)
+
+
+@pytest.mark.parametrize("value", ["sometimes", 1, 0, None, "xla"])
+def test_bad_jit_compile_is_one_clear_error(value, tmp_path):
+    with pytest.raises(ZooError, match=r"^jit_compile must be 'auto', True or False, got "):
+        zoo.load(tmp_path, jit_compile=value)
