@@ -3,23 +3,25 @@
     python benchmarks/speed.py [--rounds 3] [--archs lstm,stacked_lstm,bilstm] [--samples N] [--quick]
 
 Run by hand, never by the test suite. PyTorch is optional (`pip install ".[bench]"`, or on the project's CPU
-machine `pip install torch==2.13.0`); without it variants (a) and (b) still run and the report says so.
+machine `pip install torch==2.13.0`); without it the Keras variants still run and the report says so.
 
-For each architecture, with the reference design's hyperparameters (6 classes, batch 64), three variants:
+For each architecture, with the reference design's hyperparameters (6 classes, batch 64), four variants:
 
   zoo    `zoo.build(name, num_classes=6)`: the zoo's compiled model (Embedding with mask_zero=True)
   keras  the same network by hand in Keras: Input -> Embedding (no mask) -> LSTM / Bidirectional(LSTM) /
          LSTM, Dropout, LSTM -> Dense softmax, compiled with the same optimizer, categorical_crossentropy and
          an accuracy metric (as the zoo compiles)
+  keras_masked  the same, with Embedding(mask_zero=True) as the zoo builds it: what is left between the zoo and
+         this one is the zoo's own overhead; between this and `keras`, the price of masking the padding
   torch  the same network in PyTorch: nn.Embedding -> nn.LSTM(batch_first=True) (bidirectional, or two LSTMs
          with nn.Dropout between) -> nn.Linear, nn.CrossEntropyLoss (log-softmax + NLL) on integer labels, the
          same optimizer with Keras's default settings
 
 Every measurement of one variant runs in its own fresh Python subprocess, so no state (threads, caches, traced
-functions, allocator) carries over; each round runs zoo, keras, torch for every architecture in turn (a b c a b
-c ...), ratios are taken within a round and the report gives medians over rounds. Inputs are synthetic: token ids
-uniform in [1, vocab), right-padded with 0 to seq_len from random lengths in [seq_len/10, seq_len], labels
-uniform over the 6 classes (fixed seed).
+functions, allocator) carries over; each round runs zoo, keras, keras_masked, torch for every architecture in
+turn (a b c d a b c d ...), ratios are taken within a round and the report gives medians over rounds. Inputs
+are synthetic: token ids uniform in [1, vocab), right-padded with 0 to seq_len from random lengths in
+[seq_len/10, seq_len], labels uniform over the 6 classes (fixed seed).
 
 Metrics, per variant:
   train samples/s     `--samples` samples (whole batches of 64) after one warm-up step; Keras: train_on_batch,
@@ -68,8 +70,8 @@ from pathlib import Path
 BATCH = 64
 PREDICT_BATCH = 256
 NUM_CLASSES = 6
-VARIANTS = ("zoo", "keras", "torch")
-VARIANT_LABELS = {"zoo": "zoo", "keras": "Keras by hand", "torch": "PyTorch"}
+VARIANTS = ("zoo", "keras", "keras_masked", "torch")
+VARIANT_LABELS = {"zoo": "zoo", "keras": "Keras by hand", "keras_masked": "Keras by hand, masked", "torch": "PyTorch"}
 
 # The reference design's hyperparameters: what the zoo's defaults must be, and what (b) and (c) are built with.
 SPECS = {
@@ -152,11 +154,11 @@ def _latency_stats(times: list[float]) -> dict:
             "latency_calls": len(times)}
 
 
-def _keras_model(spec: dict):
+def _keras_model(spec: dict, mask: bool = False):
     import keras
 
     inputs = keras.Input(shape=(spec["seq_len"],), dtype="int32", name="tokens")
-    x = keras.layers.Embedding(spec["vocab_size"], spec["embed_dim"])(inputs)
+    x = keras.layers.Embedding(spec["vocab_size"], spec["embed_dim"], mask_zero=mask)(inputs)
     for i, units in enumerate(spec["units"]):
         last = i == len(spec["units"]) - 1
         layer = keras.layers.LSTM(units, return_sequences=not last)
@@ -188,7 +190,7 @@ def _measure_keras(variant: str, arch: str, spec: dict, job: dict) -> dict:
         out["zoo_options"] = {k: d.get(k) for k in ("precision", "learning_rate", "optimizer")}
         model = zoo.build(arch, num_classes=NUM_CLASSES)
     else:
-        model = _keras_model(spec)
+        model = _keras_model(spec, mask=variant == "keras_masked")
     out["parameters"] = int(model.count_params())
     onehot = np.eye(NUM_CLASSES, dtype="float32")
 
@@ -492,7 +494,7 @@ def median_or_none(values: list) -> float | None:
     return statistics.median(values) if values else None
 
 
-RATIO_PAIRS = [("zoo", "keras"), ("zoo", "torch"), ("keras", "torch")]
+RATIO_PAIRS = [("zoo", "keras"), ("zoo", "keras_masked"), ("zoo", "torch"), ("keras", "torch")]
 # speed metrics: higher is better; latency is turned into a speed (1 / p50) so every ratio reads "x > 1: faster"
 METRICS = {"train": "train_samples_per_s", "train, zoo bucketed": "bucketed_train_samples_per_s",
            "predict": "predict_samples_per_s", "predict, zoo bucketed": "bucketed_predict_samples_per_s",
@@ -573,7 +575,7 @@ def markdown(report: dict) -> str:
                 lines.append(f"| `{arch}` | {VARIANT_LABELS[var]} | failed: {m['error']} | | | | | |")
                 continue
             pct = f" ({100 * m['train_fraction_of_peak']:.0f}%)" if "train_fraction_of_peak" in m else ""
-            call = " ¹" if var == "keras" and m["latency_call"] != "predict_on_batch" else ""
+            call = " ¹" if var.startswith("keras") and m["latency_call"] != "predict_on_batch" else ""
             lines.append(
                 f"| `{arch}` | {VARIANT_LABELS[var]} | {m['train_samples_per_s']:.0f} | {m['train_gflops']:.1f}{pct} | "
                 f"{m['predict_samples_per_s']:.0f} | {m['latency_p50_ms']:.1f} / {m['latency_p95_ms']:.1f}{call} | "
@@ -593,7 +595,7 @@ def markdown(report: dict) -> str:
                   f"{fmt(m.get('graph_predict_samples_per_s'))} | {fmt(m.get('latency_graph_p50_ms'), '.2f')} ms |"
                   for arch, m in bucketed]
     calls = sorted({m["latency_call"] for s in summary.values() for var, m in s["variants"].items()
-                    if var == "keras" and "latency_call" in m})
+                    if var.startswith("keras") and "latency_call" in m})
     lines += ["", "The zoo predicts through `zoo.inference.Runner`, as `zoo.load(DIR).predict` does: by default a batch "
                   "shape runs a traced graph until the time spent on it reaches one XLA compilation (0.3-0.7 s), then "
                   "runs XLA-compiled. Its predict and latency figures are that steady state (no XLA: a one-off call). "
@@ -604,7 +606,8 @@ def markdown(report: dict) -> str:
                   f"under torch.inference_mode(). Peak RSS is the measuring process's ru_maxrss (framework runtime "
                   f"included); in parentheses, what it rose above the RSS right after the framework was imported."]
     lines += ["", "Ratios (median of the per-round ratios; > 1 means the first is faster; latency compares 1 / p50):",
-              "", "| model | metric | zoo / Keras | zoo / PyTorch | Keras / PyTorch |", "|---|---|---|---|---|"]
+              "", "| model | metric | zoo / Keras | zoo / Keras masked | zoo / PyTorch | Keras / PyTorch |",
+              "|---|---|---|---|---|---|"]
     for arch, s in summary.items():
         for metric in METRICS:
             r = [s["ratios"][f"{metric} {a}/{b}"]["median"] for a, b in RATIO_PAIRS]
@@ -620,7 +623,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (default 3; --quick: 1)")
     parser.add_argument("--archs", default="lstm,stacked_lstm,bilstm", help="comma-separated architectures")
-    parser.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated subset of zoo,keras,torch")
+    parser.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated subset of " + ",".join(VARIANTS))
     parser.add_argument("--samples", type=int, help="training samples per measurement (default per model: "
                         + ", ".join(f"{a} {s[0]}" for a, s in DEFAULT_SIZES.items()) + "; rounded to batches of 64)")
     parser.add_argument("--predict-samples", type=int, help="prediction samples per measurement (default per "
