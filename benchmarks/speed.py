@@ -596,11 +596,15 @@ def markdown(report: dict) -> str:
                   for arch, m in bucketed]
     calls = sorted({m["latency_call"] for s in summary.values() for var, m in s["variants"].items()
                     if var.startswith("keras") and "latency_call" in m})
+    widths = {arch: {var: m.get("latency_width") for var, m in s["variants"].items()} for arch, s in summary.items()}
     lines += ["", "The zoo predicts through `zoo.inference.Runner`, as `zoo.load(DIR).predict` does: by default a batch "
-                  "shape runs a traced graph until the time spent on it reaches one XLA compilation (0.3-0.7 s), then "
-                  "runs XLA-compiled. Its predict and latency figures are that steady state (no XLA: a one-off call). "
-                  "Latency is one example: the zoo and PyTorch get the row without its padding (the zoo rounds its "
-                  "width up to 8), the hand-written Keras model its fixed seq_len. "
+                  "shape runs a traced graph until the time spent on it reaches one XLA compilation (0.3-0.9 s), then "
+                  "runs XLA-compiled. Its predict and latency figures are that steady state (forced with "
+                  "jit_compile=True, compilation not timed); \"no XLA\" is the traced graph, warm (a single pass over "
+                  "rows whose widths do not repeat). Latency is one example: the zoo and PyTorch get the row without "
+                  "its padding (the zoo rounds its width up to 8), the hand-written Keras models their fixed seq_len; "
+                  "steps per variant: " + "; ".join(f"{a} " + ", ".join(f"{VARIANT_LABELS[v]} {w}" for v, w in ws.items()
+                                                                       if w) for a, ws in widths.items()) + ". "
                   f"Hand-written Keras latency is the faster of predict_on_batch and model(x, training=False), probed "
                   f"in each run; used: {', '.join(calls) or 'n/a'} (¹: model(x, training=False)). PyTorch: the module "
                   f"under torch.inference_mode(). Peak RSS is the measuring process's ru_maxrss (framework runtime "

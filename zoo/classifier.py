@@ -19,7 +19,8 @@ class Classifier:
 
     ``model`` is the underlying ``keras.Model``: for text it takes raw strings (the tokenizer is inside it).
     Prediction tokenizes with a traced function, sorts the rows by length and runs the network on batches trimmed
-    to their longest row (when the network takes variable length), through a :class:`zoo.inference.Runner`:
+    to their longest row (when the network takes variable length and its plugin does not waive the
+    ``variable_length`` check), through a :class:`zoo.inference.Runner`:
     ``jit_compile`` is its choice of XLA (``"auto"``: on a CPU, for batch shapes called often enough to repay the
     compilation).
     """
@@ -69,8 +70,8 @@ class Classifier:
         seqs = [np.asarray(s, dtype="float32") for s in inputs]
         width = self.config["hyperparameters"]["num_features"]
         for i, s in enumerate(seqs):
-            if s.ndim != 2 or s.shape[1] != width:
-                raise DataError(f"input {i} has shape {s.shape}; expected (timesteps, {width}).")
+            if s.ndim != 2 or s.shape[1] != width or not len(s):
+                raise DataError(f"input {i} has shape {s.shape}; expected (timesteps >= 1, {width}).")
         rows = pad_features(seqs, self.config["hyperparameters"].get("seq_len"))
         return rows, np.minimum([len(s) for s in seqs], rows.shape[1])
 
@@ -86,7 +87,7 @@ class Classifier:
         from .data import bucket_width
 
         rows, lengths = self._rows(inputs)
-        variable = self.network.input.shape[1] is None
+        variable = self.network.input.shape[1] is None and self.config.get("trim", True)
         order = np.argsort(lengths, kind="stable") if variable else np.arange(len(rows))
         probs = np.zeros((len(rows), len(self.labels)), dtype="float32")
         for start in range(0, len(order), batch_size):

@@ -3,27 +3,29 @@ the shapes that are called often enough to repay the compilation.
 
 Keras's ``predict_on_batch`` re-enters its data adapter on every call and ``model(x)`` runs eagerly: for one example
 either costs milliseconds, most of it overhead. A ``tf.function`` traced once with an open batch and length costs a
-fraction of that. XLA goes further on a CPU (measured on 2 cores: single-example latency 3-4x lower, batches of 256
-1.1-1.5x faster, the same probabilities to 1e-7), but compiles once per concrete shape, 0.3-0.7 s each. So by
+fraction of that. XLA goes further on a CPU (measured on 2 cores: single-example latency 2-4x lower, batches of 256
+up to 1.5x faster, the same probabilities to 1e-7), but compiles once per concrete shape, 0.3-0.9 s each. So by
 default (``jit_compile="auto"``) a shape runs the traced graph until the time spent on it reaches the cost of one
-compilation, and is compiled then: the ski-rental rule, never worse than twice the better of "compile at once" and
-"never compile". If a compiled shape then runs slower than it did uncompiled, it goes back to the graph. A one-off prediction never waits for a compiler; a server or a large file gets XLA for the shapes
-it keeps meeting. On a GPU "auto" never compiles, so the LSTMs keep the cuDNN kernel (cuDNN ops cannot be XLA
-compiled).
+compilation (the last one this runner timed; a guess before the first), and is compiled then: the ski-rental rule,
+which with an exact estimate costs at most twice the better of "compile at once" and "never compile". A compiled
+shape that runs slower than it did uncompiled goes back to the graph, and at most ``MAX_COMPILED_SHAPES`` shapes are
+compiled (each executable stays in memory). A one-off prediction never waits for a compiler; a server or a large
+file gets XLA for the shapes it keeps meeting. On a GPU "auto" never compiles, so the LSTMs keep the cuDNN kernel
+(cuDNN ops cannot be XLA-compiled).
 """
 
 from __future__ import annotations
 
 import time
 import warnings
-from collections import Counter
 from typing import Any
 
 import numpy as np
 
 from .errors import ZooError
 
-FIRST_COMPILE_ESTIMATE = 0.5  # seconds, until this process has timed a compilation of its own
+FIRST_COMPILE_ESTIMATE = 0.5  # seconds, until this runner has timed a compilation of its own
+MAX_COMPILED_SHAPES = 64  # per runner; shapes beyond these run on the graph
 
 
 def check_jit_compile(value: Any) -> Any:
@@ -75,22 +77,30 @@ class Runner:
     def _use_xla(self, shape: tuple) -> bool:
         if self._xla is None or shape in self.rejected:
             return False
-        return shape in self.compiled or self.graph.get(shape, [0.0])[0] >= self.compile_estimate
+        if shape in self.compiled:
+            return True
+        if len(self.compiled) >= MAX_COMPILED_SHAPES:  # every executable stays in memory: bound them
+            return False
+        return self.graph.get(shape, [0.0])[0] >= self.compile_estimate
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=self._dtype)
         shape = tuple(x.shape)
-        if self._use_xla(shape):
-            try:
-                start = time.perf_counter()
-                out = self._xla(x).numpy()
-            except Exception as e:  # noqa: BLE001 - any compiler refusal: fall back, once, loudly
-                self._xla = None
-                warnings.warn(f"XLA could not compile {self.network.name} ({type(e).__name__}); predicting without "
-                              f"it. Pass jit_compile=False to skip the attempt.", stacklevel=3)
-            else:
-                self._record(shape, time.perf_counter() - start)
-                return out
+        if not self._use_xla(shape):
+            return self._run_graph(x, shape)
+        try:
+            start = time.perf_counter()
+            out = self._xla(x).numpy()
+        except Exception as e:  # noqa: BLE001 - the compiler refused, or the input is bad: the graph tells which
+            out = self._run_graph(x, shape)  # bad input raises here, with the graph's own error; XLA stays on
+            self._xla = None
+            warnings.warn(f"XLA could not compile {self.network.name} ({type(e).__name__}); predicting without "
+                          f"it. Pass jit_compile=False to skip the attempt.", stacklevel=2)
+            return out
+        self._record(shape, time.perf_counter() - start)
+        return out
+
+    def _run_graph(self, x: np.ndarray, shape: tuple) -> np.ndarray:
         start = time.perf_counter()
         out = self._graph(x).numpy()
         if self._traced:  # the first call traces the function: a one-time cost, not this shape's

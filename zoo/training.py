@@ -448,6 +448,10 @@ def train(
     # length bucketing needs a network that takes any length (the saved model still gets seq_len-long tokens)
     bucket = bool(bucket and vectorizer is not None and strategy is None and "variable_length" not in arch.waivers)
     config["bucket"] = bucket
+    # prediction may sort rows by length and trim each batch to its longest row: only for a network whose output
+    # does not depend on padding (its plugin does not waive the variable_length check)
+    config["trim"] = bool(bucket or (vectorizer is None and prep.hp.seq_len is None
+                                     and "variable_length" not in arch.waivers))
     build_overrides = {**prep.overrides, "seq_len": None} if bucket else prep.overrides
     if strategy is not None:
         with strategy.scope():

@@ -233,8 +233,10 @@ def test_features_npz_trains_with_variable_length(tmp_path):
     whole = clf.model.predict(zoo.data.pad_features([s.astype("float32") for s in seqs], None), verbose=0)
     for batch_size in (1, 3, 256):
         np.testing.assert_allclose(clf.predict_proba(seqs, batch_size=batch_size), whole, atol=1e-6)
-    with pytest.raises(DataError, match=r"input 0 has shape \(5, 3\); expected \(timesteps, 4\)"):
-        clf.predict([np.ones((5, 3))])
+    for bad, shape in ((np.ones((5, 3)), r"\(5, 3\)"), (np.ones((0, 4)), r"\(0, 4\)")):
+        with pytest.raises(DataError, match=rf"^input 0 has shape {shape}; expected \(timesteps >= 1, 4\)\.$"):
+            clf.predict([bad])
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["trim"] is True
 
 
 def test_mirrored_strategy_on_two_logical_cpus(tmp_path, text_data):

@@ -127,3 +127,48 @@ def test_jit_compile_spellings(value, expected):
 def test_bad_jit_compile_is_one_clear_error(value, tmp_path):
     with pytest.raises(ZooError, match=r"^jit_compile must be 'auto', True or False, got "):
         zoo.load(tmp_path, jit_compile=value)
+
+
+def test_bad_input_raises_the_graphs_error_and_leaves_xla_on(network):
+    import warnings
+
+    runner = Runner(network, jit_compile=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "could not compile" warning: the input was bad, not the compiler
+        with pytest.raises(TypeError, match="Binding inputs to tf.function failed"):
+            runner(np.zeros((2, 8, 3), "int32"))
+    assert runner._xla is not None
+    runner(padded_rows(np.random.default_rng(6), 2, 8))
+    assert list(runner.compiled) == [(2, 8)]
+
+
+def test_compiled_shapes_are_bounded(network, monkeypatch):
+    monkeypatch.setattr(inference, "MAX_COMPILED_SHAPES", 2)
+    runner = Runner(network, jit_compile=True)
+    rng = np.random.default_rng(7)
+    for width in (8, 16, 24, 8, 24):
+        x = padded_rows(rng, 1, width)
+        np.testing.assert_allclose(runner(x), network.predict(x, verbose=0), atol=1e-6)
+    # the third shape runs on the graph (its first graph call traces and is not counted)
+    assert list(runner.compiled) == [(1, 8), (1, 16)] and runner.graph[(1, 24)][1] == 1
+
+
+def test_a_network_that_waives_variable_length_is_never_trimmed():
+    """A pooling network without masking sees padding: predictions must not depend on how rows are batched."""
+    import keras
+
+    from zoo.classifier import Classifier
+    from zoo.data import pad_features
+
+    inputs = keras.Input((None, 3))
+    pooled = keras.layers.GlobalAveragePooling1D()(inputs)  # averages padding in: length-dependent
+    model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(pooled))
+    rng = np.random.default_rng(8)
+    seqs = [rng.normal(size=(n, 3)).astype("float32") + 1 for n in (2, 9, 4, 30)]
+    config = {"kind": "features", "hyperparameters": {"num_features": 3, "seq_len": None}}
+    whole = model.predict(pad_features(seqs, None), verbose=0)
+    untrimmed = Classifier(model, ["a", "b"], {**config, "trim": False}, jit_compile=False)
+    for batch_size in (1, 3, 256):
+        np.testing.assert_allclose(untrimmed.predict_proba(seqs, batch_size=batch_size), whole, atol=1e-6)
+    trimmed = Classifier(model, ["a", "b"], {**config, "trim": True}, jit_compile=False)
+    assert not np.allclose(trimmed.predict_proba(seqs, batch_size=1), whole, atol=1e-3)  # why the flag matters
