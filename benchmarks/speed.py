@@ -82,7 +82,7 @@ SPECS = {
     "bilstm": dict(vocab_size=5000, embed_dim=64, seq_len=150, units=[64], bidirectional=True, dropout=0.0,
                    optimizer="adam"),
 }
-# Default work per measurement, sized so that a full 3-round run of all three takes well under 10 minutes on a
+# Default work per measurement, sized so that a full 3-round run of all three takes about 10 minutes on a
 # 2-core CPU (the stacked model trains at ~60-100 samples/s there): (train samples, predict samples).
 DEFAULT_SIZES = {"lstm": (1280, 2048), "stacked_lstm": (384, 512), "bilstm": (1280, 2048)}
 QUICK_SIZES = (128, 256)
