@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -36,7 +37,7 @@ class Classifier:
         self._runner: Any = None
         self._tokenize: Any = None
 
-    @property
+    @functools.cached_property
     def network(self) -> Any:
         """The Keras network proper: for text, the model without its tokenizer (it takes token ids)."""
         if self.kind != "text":

@@ -70,7 +70,7 @@ def _write_json(path: Path, obj: Any) -> None:
     os.replace(tmp, path)
 
 
-def _token_lengths(texts: list[str]) -> list[int]:
+def _text_word_counts(texts: list[str]) -> list[int]:
     import re
 
     strip = re.compile(r"[!\"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~']")  # TextVectorization's default standardize
@@ -197,7 +197,7 @@ def prepare_data(arch: Any, data: Any, val: Any, test: Any, opts: DataOptions, s
             overrides["seq_len"] = seq_len
         elif "seq_len" not in overrides:
             cap = arch.defaults.get("seq_len") or SEQ_LEN_CAP
-            overrides["seq_len"] = choose_seq_len(_token_lengths(x_train), cap)
+            overrides["seq_len"] = choose_seq_len(_text_word_counts(x_train), cap)
             notes.append(f"seq_len {overrides['seq_len']} (99th percentile of training token counts, capped at "
                          f"{cap}); override with --seq-len")
     else:
@@ -407,7 +407,8 @@ def train(
         "data": {"train": train_ds.source, "val": val_ds.source if val_ds else None,
                  "test": test_ds.source if test_ds else None, **vars(opts)},
         "epochs": epochs, "batch_size": batch_size, "seed": seed, "class_weight": class_weight,
-        "patience": patience, "lr_decay": lr_decay, "token_dropout": token_dropout, "distribute": distribute, "versions": _versions(),
+        "patience": patience, "lr_decay": lr_decay, "token_dropout": token_dropout, "distribute": distribute,
+        "versions": _versions(),
     }
     if resume:
         old = json.loads((partial / "config.json").read_text(encoding="utf-8"))
@@ -448,11 +449,10 @@ def train(
     # length bucketing needs a network that takes any length (the saved model still gets seq_len-long tokens)
     bucket = bool(bucket and vectorizer is not None and strategy is None and "variable_length" not in arch.waivers)
     config["bucket"] = bucket
-    # prediction may sort rows by length and trim each batch to its longest row: only for a network whose output
-    # does not depend on padding (its plugin does not waive the variable_length check)
-    config["trim"] = bool(bucket or (vectorizer is None and prep.hp.seq_len is None
-                                     and "variable_length" not in arch.waivers))
     build_overrides = {**prep.overrides, "seq_len": None} if bucket else prep.overrides
+    # prediction may sort rows by length and trim each batch to its longest row: only for a variable-length network
+    # whose output does not depend on padding (its plugin does not waive the variable_length check)
+    config["trim"] = build_overrides.get("seq_len") is None and "variable_length" not in arch.waivers
     if strategy is not None:
         with strategy.scope():
             network = arch.build(num_classes, **build_overrides)
@@ -466,12 +466,11 @@ def train(
         notes.append(f"resumed after epoch {initial_epoch}")
     if verbose == "auto":
         verbose = 1 if sys.stdout.isatty() else 2
-    callbacks = [state.callback]
     if initial_epoch < epochs and state.state["wait"] < patience:
         train_input = _train_input(xt, targets(y_train), batch_size, token_dropout if vectorizer else 0.0,
                                    seed, bucket=bucket, first_epoch=initial_epoch)
         network.fit(train_input, validation_data=(xv, targets(y_val)), epochs=epochs, initial_epoch=initial_epoch,
-                    shuffle=False, class_weight=weights, callbacks=callbacks, verbose=verbose)
+                    shuffle=False, class_weight=weights, callbacks=[state.callback], verbose=verbose)
     elif (partial / "best.weights.h5").exists():
         network.load_weights(partial / "best.weights.h5")
 
