@@ -94,7 +94,7 @@ def test_info_shows_provider_defaults_and_hyperparameters(capsys):
     assert rows["seq_len"] == ["seq_len", "150", "int, 1..1000000, or null",
                                "timesteps per example; null = variable length"]
     assert rows["optimizer"][:3] == ["optimizer", '"adam"', "str in {adam, adamw, nadam, rmsprop, sgd}"]
-    assert rows["learning_rate"][:2] == ["learning_rate", "null"]
+    assert rows["learning_rate"][:2] == ["learning_rate", "0.003"]  # set by the catalog (Keras's default: null)
 
 
 @pytest.mark.parametrize("name,count", [("lstm", "739,590"), ("stacked", "1,872,134"), ("bilstm", "386,822")])

@@ -33,7 +33,7 @@ def test_an_architecture_entry_carries_its_metadata(registry):
                                                                       "zoo.plugins.bilstm")
     assert arch.inputs == ("tokens", "features")
     assert arch.defaults == {"input": "tokens", "num_features": None, "labels": "categorical", "optimizer": "adam",
-                             "learning_rate": None, "precision": "float32", "vocab_size": 5000, "embed_dim": 64,
+                             "learning_rate": 0.003, "precision": "float32", "vocab_size": 5000, "embed_dim": 64,
                              "seq_len": 150, "units": 64}
     assert list(arch.schema) == ["input", "num_features", "labels", "optimizer", "learning_rate", "precision",
                                  "vocab_size", "embed_dim", "seq_len", "units"]
