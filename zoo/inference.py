@@ -12,10 +12,18 @@ shape that runs slower than it did uncompiled goes back to the graph, and at mos
 compiled (each executable stays in memory). A one-off prediction never waits for a compiler; a server or a large
 file gets XLA for the shapes it keeps meeting. On a GPU "auto" never compiles, so the LSTMs keep the cuDNN kernel
 (cuDNN ops cannot be XLA-compiled).
+
+On a CPU the graph also runs a recurrent network's batch as two halves side by side (``parts``): a recurrence is a
+loop of small steps, and one loop leaves cores idle between them. Two independent loops keep two cores busy: on 2
+cores ``lstm`` predicts 1.56x and ``stacked_lstm`` 1.25x faster this way, with the same probabilities. A
+bidirectional layer already runs two loops, so it needs twice the cores (``bilstm`` on 2 cores: 0.88x, so it keeps
+one part there). XLA runs one program at a time and gains nothing from the split (0.87x), so compiled shapes take
+the batch whole.
 """
 
 from __future__ import annotations
 
+import os
 import time
 import warnings
 from typing import Any
@@ -26,6 +34,7 @@ from .errors import ZooError
 
 FIRST_COMPILE_ESTIMATE = 0.5  # seconds, until this runner has timed a compilation of its own
 MAX_COMPILED_SHAPES = 64  # per runner; shapes beyond these run on the graph
+SPLIT_MIN_ROWS = 32  # batches with fewer rows run whole (measured: halves of 16 rows still gain 1.18x)
 
 
 def check_jit_compile(value: Any) -> Any:
@@ -43,15 +52,57 @@ def _has_gpu() -> bool:
     return bool(tf.config.list_logical_devices("GPU"))
 
 
+def _cpu_cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _sublayers(layer: Any) -> Any:
+    """``layer`` and every layer inside it: a model's layers, a wrapper's (Bidirectional, TimeDistributed) inner ones."""
+    yield layer
+    inner = list(getattr(layer, "layers", None) or [])
+    inner += [getattr(layer, name, None) for name in ("layer", "forward_layer", "backward_layer")]
+    for sub in inner:
+        if sub is not None and sub is not layer:
+            yield from _sublayers(sub)
+
+
+def parallel_parts(network: Any, cores: int | None = None, gpu: bool | None = None) -> int:
+    """How many parts the graph splits a batch into: 2 for a recurrent network on a CPU with cores for two loops
+    per recurrent layer (a bidirectional layer runs two already), else 1.
+
+    >>> import keras
+    >>> inputs = keras.Input((None, 3))
+    >>> lstm = keras.Model(inputs, keras.layers.LSTM(4)(inputs))
+    >>> bilstm = keras.Model(inputs, keras.layers.Bidirectional(keras.layers.LSTM(4))(inputs))
+    >>> dense = keras.Model(inputs, keras.layers.Dense(4)(inputs))
+    >>> [parallel_parts(m, cores=2, gpu=False) for m in (lstm, bilstm, dense)]
+    [2, 1, 1]
+    >>> parallel_parts(bilstm, cores=4, gpu=False), parallel_parts(lstm, cores=1, gpu=False)
+    (2, 1)
+    >>> parallel_parts(lstm, cores=8, gpu=True)
+    1
+    """
+    import keras
+
+    layers = list(_sublayers(network))
+    if not any(isinstance(layer, keras.layers.RNN) for layer in layers):
+        return 1
+    if _has_gpu() if gpu is None else gpu:  # cuDNN wants the whole batch
+        return 1
+    loops = 2 if any(isinstance(layer, keras.layers.Bidirectional) for layer in layers) else 1
+    return 2 if (_cpu_cores() if cores is None else cores) >= 2 * loops else 1
+
+
 class Runner:
     """Calls ``network`` (a Keras model) for inference on NumPy batches and returns NumPy probabilities.
 
     ``jit_compile``: ``"auto"`` (XLA per shape once it pays off, CPU only), ``True`` (XLA for every shape from its
     first call) or ``False`` (the traced graph only). If XLA cannot compile the network (a layer without an XLA
-    kernel), the runner warns once and keeps to the graph.
+    kernel), the runner warns once and keeps to the graph. ``parts``: see :func:`parallel_parts` (None: its
+    choice for this machine); batches of at least ``SPLIT_MIN_ROWS`` rows run on the graph in that many parts.
     """
 
-    def __init__(self, network: Any, jit_compile: Any = "auto"):
+    def __init__(self, network: Any, jit_compile: Any = "auto", parts: int | None = None):
         import tensorflow as tf
 
         jit_compile = check_jit_compile(jit_compile)
@@ -60,9 +111,18 @@ class Runner:
         def call(x: Any) -> Any:
             return network(x, training=False)
 
+        self.parts = parallel_parts(network) if parts is None else parts
+        if isinstance(self.parts, bool) or not isinstance(self.parts, int) or self.parts < 1:
+            raise ZooError(f"parts must be a positive integer, got {parts!r}.")
+
+        def call_in_parts(x: Any) -> Any:  # independent subgraphs: TensorFlow runs them concurrently
+            bounds = [tf.shape(x)[0] * i // self.parts for i in range(self.parts + 1)]
+            return tf.concat([network(x[a:b], training=False) for a, b in zip(bounds, bounds[1:])], axis=0)
+
         self.network = network
         self.jit_compile = jit_compile
         self._graph = tf.function(call, input_signature=[spec])
+        self._graph_parts = tf.function(call_in_parts, input_signature=[spec]) if self.parts > 1 else None
         use_xla = jit_compile is True or (jit_compile == "auto" and not _has_gpu())
         self._xla = tf.function(call, input_signature=[spec], jit_compile=True) if use_xla else None
         self.compile_estimate = 0.0 if jit_compile is True else FIRST_COMPILE_ESTIMATE
@@ -71,7 +131,7 @@ class Runner:
         self.xla: dict[tuple, list] = {}
         self.compiled: dict[tuple, float] = {}  # batch shape -> seconds its compilation (first XLA call) took
         self.rejected: set[tuple] = set()  # "auto": shapes XLA turned out slower on; they stay on the graph
-        self._traced = False
+        self._traced: set = set()  # the graph functions called so far (the first call of each traces it)
         self._dtype = spec.dtype.as_numpy_dtype
 
     def _use_xla(self, shape: tuple) -> bool:
@@ -101,13 +161,14 @@ class Runner:
         return out
 
     def _run_graph(self, x: np.ndarray, shape: tuple) -> np.ndarray:
+        graph = self._graph_parts if self._graph_parts is not None and len(x) >= SPLIT_MIN_ROWS else self._graph
         start = time.perf_counter()
-        out = self._graph(x).numpy()
-        if self._traced:  # the first call traces the function: a one-time cost, not this shape's
+        out = graph(x).numpy()
+        if graph in self._traced:  # the first call traces the function: a one-time cost, not this shape's
             stats = self.graph.setdefault(shape, [0.0, 0])
             stats[0] += time.perf_counter() - start
             stats[1] += 1
-        self._traced = True
+        self._traced.add(graph)
         return out
 
     def _record(self, shape: tuple, seconds: float) -> None:
@@ -125,4 +186,4 @@ class Runner:
             self.rejected.add(shape)
 
 
-__all__ = ["Runner", "check_jit_compile"]
+__all__ = ["Runner", "check_jit_compile", "parallel_parts"]

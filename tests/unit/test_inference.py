@@ -172,3 +172,45 @@ def test_a_network_that_waives_variable_length_is_never_trimmed():
         np.testing.assert_allclose(untrimmed.predict_proba(seqs, batch_size=batch_size), whole, atol=1e-6)
     trimmed = Classifier(model, ["a", "b"], {**config, "trim": True}, jit_compile=False)
     assert not np.allclose(trimmed.predict_proba(seqs, batch_size=1), whole, atol=1e-3)  # why the flag matters
+
+
+@pytest.fixture(scope="module")
+def lstm_network():
+    return zoo.build("lstm", num_classes=4, **SMALL)
+
+
+@pytest.mark.parametrize("parts", [2, 3])
+def test_a_batch_run_in_parts_predicts_what_keras_predicts_in_row_order(lstm_network, parts):
+    rng = np.random.default_rng(5)
+    runner = Runner(lstm_network, jit_compile=False, parts=parts)
+    calls: list = [[], []]  # the row counts each graph function was called with: whole, in parts
+    runner._graph, runner._graph_parts = (
+        lambda x, f=runner._graph: calls[0].append(len(x)) or f(x),
+        lambda x, f=runner._graph_parts: calls[1].append(len(x)) or f(x))
+    for rows in (inference.SPLIT_MIN_ROWS + 1, 67, 4):  # odd row counts: parts of unequal size, order kept
+        x = padded_rows(rng, rows, 16)
+        np.testing.assert_allclose(runner(x), lstm_network.predict(x, verbose=0), atol=1e-6)
+    assert calls == [[4], [inference.SPLIT_MIN_ROWS + 1, 67]]  # small batches run whole
+
+
+def test_the_split_never_reaches_xla(lstm_network):
+    runner = Runner(lstm_network, jit_compile=True, parts=2)
+    x = padded_rows(np.random.default_rng(6), 40, 8)
+    np.testing.assert_allclose(runner(x), lstm_network.predict(x, verbose=0), atol=1e-6)
+    assert list(runner.compiled) == [(40, 8)] and runner._traced == set()
+
+
+def test_parts_follow_the_cores_and_the_recurrent_loops(lstm_network, network, monkeypatch):
+    monkeypatch.setattr(inference, "_has_gpu", lambda: False)
+    monkeypatch.setattr(inference, "_cpu_cores", lambda: 2)
+    assert (Runner(lstm_network).parts, Runner(network).parts) == (2, 1)  # bilstm: two loops on two cores
+    monkeypatch.setattr(inference, "_cpu_cores", lambda: 4)
+    assert Runner(network).parts == 2
+    monkeypatch.setattr(inference, "_has_gpu", lambda: True)
+    assert Runner(lstm_network).parts == 1 and Runner(lstm_network)._graph_parts is None
+
+
+@pytest.mark.parametrize("parts", [0, -2, 1.5, "2", True])
+def test_bad_parts_is_one_clear_error(lstm_network, parts):
+    with pytest.raises(ZooError, match=r"^parts must be a positive integer, got "):
+        Runner(lstm_network, parts=parts)
