@@ -9,9 +9,10 @@ default (``jit_compile="auto"``) a shape runs the traced graph until the time sp
 compilation (the last one this runner timed; a guess before the first), and is compiled then: the ski-rental rule,
 which with an exact estimate costs at most twice the better of "compile at once" and "never compile". A compiled
 shape that runs slower than it did uncompiled goes back to the graph, and at most ``MAX_COMPILED_SHAPES`` shapes are
-compiled (each executable stays in memory). A one-off prediction never waits for a compiler; a server or a large
-file gets XLA for the shapes it keeps meeting. On a GPU "auto" never compiles, so the LSTMs keep the cuDNN kernel
-(cuDNN ops cannot be XLA-compiled).
+compiled (each executable stays in memory). Once XLA has lost on ``GIVE_UP_AFTER`` shapes and won on none, no
+further shape is compiled: on this network and machine the graph is the faster path. A one-off prediction never
+waits for a compiler; a server or a large file gets XLA for the shapes it keeps meeting. On a GPU "auto" never
+compiles, so the LSTMs keep the cuDNN kernel (cuDNN ops cannot be XLA-compiled).
 
 On a CPU the graph also runs a recurrent network's batch as two halves side by side (``parts``): a recurrence is a
 loop of small steps, and one loop leaves cores idle between them. Two independent loops keep two cores busy: on 2
@@ -34,6 +35,7 @@ from .errors import ZooError
 
 FIRST_COMPILE_ESTIMATE = 0.5  # seconds, until this runner has timed a compilation of its own
 MAX_COMPILED_SHAPES = 64  # per runner; shapes beyond these run on the graph
+GIVE_UP_AFTER = 2  # "auto" compiles no new shape once XLA was slower on this many and faster on none
 SPLIT_MIN_ROWS = 32  # batches with fewer rows run whole (measured: halves of 16 rows still gain 1.18x)
 
 
@@ -57,7 +59,7 @@ def _cpu_cores() -> int:
 
 
 def _sublayers(layer: Any) -> Any:
-    """``layer`` and every layer inside it: a model's layers, a wrapper's (Bidirectional, TimeDistributed) inner ones."""
+    """``layer`` and every layer inside it: a model's layers, a wrapper's (Bidirectional, TimeDistributed) own."""
     yield layer
     inner = list(getattr(layer, "layers", None) or [])
     inner += [getattr(layer, name, None) for name in ("layer", "forward_layer", "backward_layer")]
@@ -131,12 +133,15 @@ class Runner:
         self.xla: dict[tuple, list] = {}
         self.compiled: dict[tuple, float] = {}  # batch shape -> seconds its compilation (first XLA call) took
         self.rejected: set[tuple] = set()  # "auto": shapes XLA turned out slower on; they stay on the graph
+        self.kept: set[tuple] = set()  # "auto": shapes XLA turned out at least as fast on
         self._traced: set = set()  # the graph functions called so far (the first call of each traces it)
         self._dtype = spec.dtype.as_numpy_dtype
 
     def _use_xla(self, shape: tuple) -> bool:
         if self._xla is None or shape in self.rejected:
             return False
+        if len(self.rejected) >= GIVE_UP_AFTER and not self.kept:  # XLA lost every shape it was tried on
+            return shape in self.compiled
         if shape in self.compiled:
             return True
         if len(self.compiled) >= MAX_COMPILED_SHAPES:  # every executable stays in memory: bound them
@@ -182,8 +187,8 @@ class Runner:
         stats[1] += 1
         graph = self.graph.get(shape)
         # "auto" keeps XLA only where it is faster: judged on a few calls against the graph's mean
-        if self.jit_compile == "auto" and stats[1] == 3 and graph and stats[0] / 3 > graph[0] / graph[1]:
-            self.rejected.add(shape)
+        if self.jit_compile == "auto" and stats[1] == 3 and graph:
+            (self.rejected if stats[0] / 3 > graph[0] / graph[1] else self.kept).add(shape)
 
 
 __all__ = ["Runner", "check_jit_compile", "parallel_parts"]

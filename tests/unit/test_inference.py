@@ -214,3 +214,39 @@ def test_parts_follow_the_cores_and_the_recurrent_loops(lstm_network, network, m
 def test_bad_parts_is_one_clear_error(lstm_network, parts):
     with pytest.raises(ZooError, match=r"^parts must be a positive integer, got "):
         Runner(lstm_network, parts=parts)
+
+
+def test_auto_stops_compiling_once_xla_lost_every_shape_it_was_tried_on(network):
+    rng = np.random.default_rng(7)
+    runner = Runner(network, jit_compile="auto", parts=1)
+    runner.compile_estimate = 0.0
+    xs = [padded_rows(rng, 2, width) for width in (8, 16, 24)]
+    runner(xs[0])  # traces
+    for x in xs:
+        runner.compile_estimate = 0.0  # (each compilation sets it to the time it took)
+        runner(x)  # one graph call each: reaches the (zero) compile estimate
+        runner.graph[x.shape] = [1e-12, 1]  # pretend the graph is unbeatable
+        for _ in range(4):  # compile, then three timed XLA calls: slower, rejected
+            runner(x)
+    assert runner.rejected == {(2, 8), (2, 16)} and runner.kept == set()
+    assert (2, 24) not in runner.compiled  # the third shape was never compiled
+    np.testing.assert_allclose(runner(xs[2]), network.predict(xs[2], verbose=0), atol=1e-6)
+
+
+def test_a_shape_xla_wins_keeps_auto_compiling(network):
+    rng = np.random.default_rng(8)
+    runner = Runner(network, jit_compile="auto", parts=1)
+    runner.compile_estimate = 0.0
+    x = padded_rows(rng, 2, 8)
+    runner(x)
+    runner(x)
+    runner.graph[x.shape] = [1e9, 1]  # the graph took "forever": XLA wins this shape
+    for _ in range(4):
+        runner(x)
+    assert runner.kept == {(2, 8)} and runner.rejected == set()
+    runner.rejected.update({(9, 9), (9, 10)})  # two losses elsewhere do not stop it while one shape is kept
+    y = padded_rows(rng, 2, 16)
+    runner.compile_estimate = 0.0
+    runner(y)
+    runner(y)
+    assert (2, 16) in runner.compiled
