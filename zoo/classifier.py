@@ -34,7 +34,6 @@ class Classifier:
         self.config = config
         self.kind = config.get("kind", "text")
         self.jit_compile = check_jit_compile(jit_compile)
-        self._runner: Any = None
         self._tokenize: Any = None
 
     @functools.cached_property
@@ -45,14 +44,12 @@ class Classifier:
         return next(layer for layer in self.model.layers if layer.name not in ("text", "tokenizer")
                     and type(layer).__name__ != "InputLayer")
 
-    @property
+    @functools.cached_property
     def runner(self) -> Any:
         """The :class:`zoo.inference.Runner` that predicts with :attr:`network` (made on first use)."""
-        if self._runner is None:
-            from .inference import Runner
+        from .inference import Runner
 
-            self._runner = Runner(self.network, self.jit_compile)
-        return self._runner
+        return Runner(self.network, self.jit_compile)
 
     def _rows(self, inputs: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
         """The network's input rows (token ids or padded features) and each row's length before padding."""
