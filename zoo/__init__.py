@@ -67,18 +67,19 @@ def build(name: str, num_classes: int, **overrides: Any) -> Any:
     return get(name).build(num_classes, **overrides)
 
 
-def train(architecture: str, data: Any = None, **kwargs: Any) -> Any:
-    """Train, evaluate and save a classifier; returns a ``Run`` (see :func:`zoo.training.train` for options).
+def train(architecture: str, data: Any = None, **options: Any) -> Any:
+    """Train, evaluate and save a classifier; returns a ``Run`` (see :func:`zoo.training.train`).
 
-    ``data`` is a file path (CSV, TSV, JSONL, TEXT<SEP>LABEL lines or .npz) or None for the built-in dataset.
-    ``out`` (the run directory) is required::
+    ``data`` is a file path (CSV, TSV, JSONL, TEXT<SEP>LABEL lines or .npz) or None for the built-in data set. The
+    options are :class:`zoo.config.TrainConfig`'s fields (``out``, ``val``, ``test``, ``epochs``, ``seed``,
+    ``hyperparameters``, ...) plus ``resume`` and ``overwrite``::
 
         run = zoo.train("bilstm", "train.csv", test="test.csv", out="runs/bilstm", seed=0)
         run.metrics["accuracy"], run.predict(["what a lovely day"])
     """
     from .training import train as _train
 
-    return _train(architecture, data, **kwargs)
+    return _train(architecture, data, **options)
 
 
 def load(directory: str | Path, jit_compile: Any = "auto") -> Any:

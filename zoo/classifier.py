@@ -1,9 +1,11 @@
-"""A trained classifier loaded from a run directory: raw texts or arrays in, labels and probabilities out."""
+"""A trained classifier: raw texts or feature sequences in, labels and probabilities out. The one prediction path:
+training evaluates its run with it, ``zoo evaluate`` and ``zoo predict`` use it, and so does :func:`zoo.load`."""
 
 from __future__ import annotations
 
 import functools
-import json
+import importlib
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -11,38 +13,42 @@ from typing import Any
 import numpy as np
 
 from .errors import DataError, ZooError
-
-RUN_FILES = ("model.keras", "labels.json", "config.json")
+from .record import ModelSpec, RunRecord
+from .rundir import CONFIG, LABELS, MODEL, RunDir
 
 
 class Classifier:
-    """A trained zoo model plus its label mapping; get one with :func:`zoo.load`.
+    """A trained zoo model plus its labels; get one with :func:`zoo.load`.
 
-    ``model`` is the underlying ``keras.Model``: for text it takes raw strings (the tokenizer is inside it).
-    Prediction tokenizes with a traced function, sorts the rows by length and runs the network on batches trimmed
-    to their longest row (when the network takes variable length and its plugin does not waive the
-    ``variable_length`` check), through a :class:`zoo.inference.Runner`:
-    ``jit_compile`` is its choice of XLA (``"auto"``: on a CPU, for batch shapes called often enough to repay the
-    compilation).
+    ``model`` is the saved ``keras.Model``: for text it takes raw strings (the tokenizer is inside it). ``spec``
+    (:class:`zoo.record.ModelSpec`) says where the tokenizer and the network sit in it. Prediction tokenizes with
+    a traced function, sorts the rows by length and, when ``spec.trim`` allows it, runs the network on batches cut
+    to their longest row, through a :class:`zoo.inference.Runner` (``jit_compile``: its choice of XLA).
     """
 
-    def __init__(self, model: Any, labels: list, config: dict[str, Any], jit_compile: Any = "auto"):
+    def __init__(self, model: Any, labels: Sequence[Any], spec: ModelSpec, jit_compile: Any = "auto",
+                 record: RunRecord | None = None):
         from .inference import check_jit_compile
 
         self.model = model
         self.labels = list(labels)
-        self.config = config
-        self.kind = config.get("kind", "text")
+        self.spec = spec
+        self.record = record
         self.jit_compile = check_jit_compile(jit_compile)
-        self._tokenize: Any = None
+        layers = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"] if spec.parts else []
+        if len(layers) != len(spec.parts):
+            raise ZooError(f"the saved model has {len(layers)} parts after its input, config.json names "
+                           f"{len(spec.parts)} ({', '.join(spec.parts)}); the run directory is damaged.")
+        self.parts = dict(zip(spec.parts, layers))
+
+    @property
+    def kind(self) -> str:
+        return self.spec.kind
 
     @functools.cached_property
     def network(self) -> Any:
-        """The Keras network proper: for text, the model without its tokenizer (it takes token ids)."""
-        if self.kind != "text":
-            return self.model
-        return next(layer for layer in self.model.layers if layer.name not in ("text", "tokenizer")
-                    and type(layer).__name__ != "InputLayer")
+        """What the runner calls: the network on token ids (text), or the whole model on padded features."""
+        return self.parts["network"] if self.kind == "text" else self.model
 
     @functools.cached_property
     def runner(self) -> Any:
@@ -51,41 +57,56 @@ class Classifier:
 
         return Runner(self.network, self.jit_compile)
 
+    @functools.cached_property
+    def _tokenize(self) -> Any:
+        import tensorflow as tf  # string tensors: Keras has no string dtype of its own
+
+        # traced once: eager TextVectorization costs milliseconds a call
+        return tf.function(self.parts["tokenizer"], input_signature=[tf.TensorSpec((None, 1), tf.string)])
+
     def _rows(self, inputs: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
         """The network's input rows (token ids or padded features) and each row's length before padding."""
-        if isinstance(inputs, (str, bytes)):
-            raise DataError("predict() takes a list of texts (or arrays), not a single string: wrap it in [...].")
         from .data import pad_features, token_lengths
 
+        if isinstance(inputs, (str, bytes)):
+            raise DataError("predict() takes a list of texts (or arrays), not a single string: wrap it in [...].")
         if self.kind == "text":
-            import tensorflow as tf  # string tensors: Keras has no string dtype of its own
+            bad = next((i for i, x in enumerate(inputs) if not isinstance(x, str)), None)
+            if bad is not None:
+                raise DataError(f"this run was trained on text; input {bad} is {type(inputs[bad]).__name__}, not a "
+                                "string.")
+            import tensorflow as tf
 
-            if self._tokenize is None:  # traced once: eager TextVectorization costs ~4 ms a call
-                tokenizer = self.model.get_layer("tokenizer")
-                self._tokenize = tf.function(tokenizer, input_signature=[tf.TensorSpec((None, 1), tf.string)])
-            tokens = self._tokenize(tf.constant([[str(t)] for t in inputs], dtype=tf.string)).numpy()
+            tokens = self._tokenize(tf.constant([[t] for t in inputs], dtype=tf.string)).numpy()
             return tokens, token_lengths(tokens)
-        seqs = [np.asarray(s, dtype="float32") for s in inputs]
-        width = self.config["hyperparameters"]["num_features"]
-        for i, s in enumerate(seqs):
+        width = self.spec.num_features
+        seqs = []
+        for i, s in enumerate(inputs):
+            if isinstance(s, (str, bytes)):
+                raise DataError(f"this run was trained on numeric sequences (timesteps, {width}); input {i} is text.")
+            try:
+                s = np.asarray(s, dtype="float32")
+            except (TypeError, ValueError):
+                raise DataError(f"input {i} is not numeric; expected an array of shape (timesteps, {width}).") \
+                    from None
             if s.ndim != 2 or s.shape[1] != width or not len(s):
                 raise DataError(f"input {i} has shape {s.shape}; expected (timesteps >= 1, {width}).")
-        rows = pad_features(seqs, self.config["hyperparameters"].get("seq_len"))
+            seqs.append(s)
+        rows = pad_features(seqs, self.spec.seq_len)
         return rows, np.minimum([len(s) for s in seqs], rows.shape[1])
 
     def predict_proba(self, inputs: Sequence[Any], batch_size: int = 256) -> np.ndarray:
         """Class probabilities, shape ``(len(inputs), num_classes)``, columns in ``self.labels`` order.
 
-        Rows are run in batches of ``batch_size`` rows of similar length; when the network takes variable length
-        each batch is trimmed to its longest row rounded up to 8 (padding is masked, so the probabilities are the
-        same as the whole model's).
+        Rows run in batches of ``batch_size`` rows of similar length; where the network takes any length each batch
+        is cut to its longest row rounded up to 8 (padding is masked: the probabilities are the whole model's).
         """
         if len(inputs) == 0:
             return np.zeros((0, len(self.labels)), dtype="float32")
         from .data import bucket_width
 
         rows, lengths = self._rows(inputs)
-        variable = self.network.input.shape[1] is None and self.config.get("trim", True)
+        variable = self.spec.trim and self.network.input.shape[1] is None
         order = np.argsort(lengths, kind="stable") if variable else np.arange(len(rows))
         probs = np.zeros((len(rows), len(self.labels)), dtype="float32")
         for start in range(0, len(order), batch_size):
@@ -96,7 +117,7 @@ class Classifier:
 
     def predict(self, inputs: Sequence[Any], top_k: int = 1) -> list[dict[str, Any]]:
         """For each input: ``{"label": best, "probability": p, "top": [(label, p), ...]}`` (``top_k`` entries)."""
-        if not isinstance(top_k, int) or top_k < 1:
+        if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
             raise ZooError(f"top_k must be a positive integer, got {top_k!r}.")
         probs = self.predict_proba(inputs)
         out = []
@@ -106,55 +127,108 @@ class Classifier:
             out.append({"label": top[0][0], "probability": top[0][1], "top": top})
         return out
 
+    def read_inputs(self, path: str | Path, options: Any = None) -> list:
+        """The inputs of a data file (its labels are ignored), read with ``options`` (default: the run's own)."""
+        from .data import load_dataset
+
+        options = options or (self.record.train.data_options if self.record else None)
+        dataset = load_dataset(path, options)
+        if dataset.kind != self.kind:
+            raise DataError(f"{dataset.source} holds {dataset.kind} but this run was trained on {self.kind}.")
+        return dataset.x
+
+    def evaluate(self, dataset: Any, split: str = "evaluation") -> dict[str, Any]:
+        """Metrics (accuracy, macro-F1, per class, confusion matrix) on a labelled :class:`zoo.data.Dataset`.
+
+        Labels the model never saw in training are an error naming the file and line.
+        """
+        from .data import LabelEncoder
+        from .metrics import classification_metrics
+
+        if dataset.kind != self.kind:
+            raise DataError(f"{dataset.source} holds {dataset.kind} but this run was trained on {self.kind}.")
+        y = LabelEncoder(self.labels).encode(dataset.y, dataset.source, dataset.rows)
+        probs = self.predict_proba(dataset.x)
+        metrics = classification_metrics(y, probs.argmax(axis=1), self.labels, split)
+        metrics["source"] = dataset.source
+        return metrics
+
+
+# -- loading -----------------------------------------------------------------------------------------------------
+def _custom_objects(spec: ModelSpec) -> dict[str, Any]:
+    """The classes ``model.keras`` may need: the zoo's own layers and those the run's plugin declared."""
+    from . import layers
+
+    objects = dict(layers.custom_objects()) if hasattr(layers, "custom_objects") else {}
+    for name in spec.custom_objects:
+        module, _, attr = name.partition(":")
+        try:
+            objects[attr.rpartition(".")[2]] = functools.reduce(getattr, attr.split("."),
+                                                               importlib.import_module(module))
+        except (ImportError, AttributeError) as e:
+            raise ZooError(f"this run was built by plugin '{spec.plugin}' ({spec.package} {spec.version}), whose "
+                           f"layer {name} cannot be imported ({type(e).__name__}: {e}); pip install "
+                           f"'{spec.package}=={spec.version}'.") from None
+    return objects
+
+
+def _load_model(path: Path, spec: ModelSpec) -> Any:
+    """``keras.models.load_model`` in safe mode, every failure one line."""
+    from .backend import import_tensorflow
+
+    import_tensorflow()
+    import keras
+
+    if not zipfile.is_zipfile(path):
+        raise ZooError(f"{path}: damaged (not a complete .keras archive); train the run again.")
+    custom = _custom_objects(spec)
+    try:
+        return keras.models.load_model(path, custom_objects=custom, safe_mode=True)
+    except Exception as e:  # noqa: BLE001 - Keras raises many types here; each becomes one line
+        text = str(e)
+        if "Lambda" in text and "safe_mode" in text:
+            raise ZooError(f"{path}: the model contains a Lambda layer (arbitrary Python code), which safe mode "
+                           "refuses to load; zoo never loads code from a run. Retrain with a plugin that "
+                           "defines a registered layer instead.") from None
+        if "Could not locate" in text or "Unknown layer" in text:
+            raise ZooError(f"{path}: uses a layer class this installation cannot find: it was built by plugin "
+                           f"'{spec.plugin}' ({spec.package} {spec.version}); pip install "
+                           f"'{spec.package}=={spec.version}', and the plugin must declare its layers under "
+                           "`custom_objects` in its catalog.") from None
+        first = text.strip().splitlines()[0] if text.strip() else type(e).__name__
+        raise ZooError(f"{path}: cannot load the model ({type(e).__name__}: {first[:300]}); the file may be damaged: "
+                       "train the run again.") from None
+
 
 def load(directory: str | Path, jit_compile: Any = "auto") -> Classifier:
     """Load a run directory written by ``zoo train`` / :func:`zoo.train`.
 
-    The model loads with ``keras.models.load_model`` in safe mode; no custom code is needed to use it.
-    ``jit_compile``: see :class:`Classifier` (``False`` never compiles with XLA, ``True`` compiles every batch
-    shape on its first call).
+    The model loads with ``keras.models.load_model`` in safe mode (no code is ever loaded from a run); a plugin's
+    own layers come from the plugin's installed package. ``jit_compile``: see :class:`Classifier`.
     """
+    from .files import regular_file
     from .inference import check_jit_compile
 
     jit_compile = check_jit_compile(jit_compile)
-    directory = Path(directory)
-    missing = [f for f in RUN_FILES if not (directory / f).is_file()]
-    if missing:
-        partial = directory.with_name(directory.name + ".partial")
-        hint = f" An interrupted run is in {partial}: resume it with --resume." if partial.exists() else ""
-        raise ZooError(f"{directory} is not a finished zoo run (missing {', '.join(missing)}).{hint}")
-    import keras
-
-    try:
-        labels = json.loads((directory / "labels.json").read_text(encoding="utf-8"))
-        config = json.loads((directory / "config.json").read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as e:
-        raise ZooError(f"{directory}: cannot read the run's labels.json/config.json ({e}).") from None
-    model = keras.models.load_model(directory / "model.keras")
-    return Classifier(model, labels, config, jit_compile)
+    run = RunDir(directory)
+    run.require_finished()
+    record = RunRecord.from_dict(run.read_json(CONFIG), str(run.path(CONFIG)))
+    labels = run.read_json(LABELS)
+    if not isinstance(labels, list) or len(labels) < 2:
+        raise ZooError(f"{run.path(LABELS)}: expected a list of at least 2 labels; the run directory is damaged.")
+    model = _load_model(regular_file(run.path(MODEL)), record.model)
+    outputs = model.output_shape[-1]
+    if outputs != len(labels):
+        raise ZooError(f"{run.path(LABELS)} has {len(labels)} labels but the model outputs {outputs} classes; the "
+                       "run directory is damaged: train it again.")
+    return Classifier(model, labels, record.model, jit_compile, record)
 
 
-def evaluate(directory: str | Path, data: Any, data_options: Any = None) -> dict[str, Any]:
-    """Metrics of the run in ``directory`` on a labelled data file (same format options as training).
-
-    Labels the model never saw in training are an error naming the file and line.
-    """
-    from .data import Dataset, LabelEncoder
-    from .metrics import classification_metrics
-    from .training import DataOptions
+def evaluate(directory: str | Path, data: str | Path, data_options: Any = None) -> dict[str, Any]:
+    """Metrics of the run in ``directory`` on a labelled data file, read with ``data_options`` (default: the
+    options the run was trained with)."""
+    from .data import load_dataset
 
     clf = load(directory)
-    if isinstance(data, Dataset):
-        ds = data
-    else:
-        opts = data_options or DataOptions(**{k: v for k, v in clf.config.get("data", {}).items()
-                                              if k in ("text_column", "label_column", "sep", "encoding", "format")})
-        ds = opts.read(data)
-    kind = "text" if clf.kind == "text" else "features"
-    if ds.kind != kind:
-        raise DataError(f"{ds.source} holds {ds.kind} but the model in {directory} was trained on {kind}.")
-    y = LabelEncoder(clf.labels).encode(ds.y, ds.source, ds.rows)
-    probs = clf.predict_proba(ds.x)
-    metrics = classification_metrics(y, probs.argmax(axis=1), clf.labels, "evaluation")
-    metrics["source"] = ds.source
-    return metrics
+    options = data_options or (clf.record.train.data_options if clf.record else None)
+    return clf.evaluate(load_dataset(data, options))

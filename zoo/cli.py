@@ -16,7 +16,9 @@ from typing import Any
 
 from . import __version__, defaults
 from .errors import ZooError
-from .registry import PRESETS_ENV, default_registry
+from .registry import PRESETS_ENV, default_registry, preset_files
+
+DEBUG_ENV = "ZOO_DEBUG"
 
 
 def _table(rows: list[list[str]], headers: list[str]) -> str:
@@ -28,23 +30,9 @@ def _table(rows: list[list[str]], headers: list[str]) -> str:
 
 
 def _quiet_tensorflow() -> None:
-    """Import TensorFlow now, keeping its start-up chatter (C++ log lines that TF_CPP_MIN_LOG_LEVEL no longer
-    silences: oneDNN, CUDA probing) and its retracing warnings off the user's terminal."""
-    import logging
+    from .backend import import_tensorflow
 
-    if "tensorflow" not in sys.modules:
-        sys.stderr.flush()
-        saved = os.dup(2)
-        try:
-            with open(os.devnull, "w") as devnull:
-                os.dup2(devnull.fileno(), 2)
-                try:
-                    import tensorflow  # noqa: F401
-                finally:
-                    os.dup2(saved, 2)
-        finally:
-            os.close(saved)
-    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    import_tensorflow()
 
 
 # -- commands ----------------------------------------------------------------------------------------------------
@@ -138,16 +126,6 @@ def cmd_new(args: argparse.Namespace) -> int:
     return 0
 
 
-DATA_FLAGS = ("text_column", "label_column", "sep", "encoding", "format")
-
-
-def _data_options(args: argparse.Namespace) -> Any:
-    from .training import DataOptions
-
-    given = {k: getattr(args, k) for k in DATA_FLAGS if getattr(args, k) is not None}
-    return DataOptions(**given) if given or not getattr(args, "dir", None) else None
-
-
 def _print_metrics(m: dict[str, Any]) -> None:
     print(f"{m['split']} accuracy {m['accuracy']:.4f}, macro-F1 {m['macro_f1']:.4f} "
           f"({m['num_examples']} examples from {m['source']})")
@@ -156,33 +134,19 @@ def _print_metrics(m: dict[str, Any]) -> None:
     print(_table(rows, ["class", "precision", "recall", "f1", "support"]))
 
 
-def _default_out(name: str) -> str:
-    base = os.path.join("runs", name)
-    out, i = base, 1
-    while os.path.exists(out) or os.path.exists(out + ".partial"):
-        i += 1
-        out = f"{base}-{i}"
-    return out
-
-
 def cmd_train(args: argparse.Namespace) -> int:
+    from .config import train_config_from_args
     from .hyperparameters import parse_assignment
-    from .registry import default_registry
 
-    name = default_registry().get(args.name).name  # unknown names fail before TensorFlow loads
-    overrides = dict(parse_assignment(s) for s in args.set)
-    _quiet_tensorflow()
-    from .training import train
+    config = train_config_from_args(args, dict(parse_assignment(s) for s in getattr(args, "hyperparameters", [])))
+    from .training import train_run  # TensorFlow is imported once the run directory is locked and the data read
 
-    out = args.out or _default_out(name)
-    run = train(name, args.data, out=out, val=args.val, test=args.test, epochs=args.epochs,
-                batch_size=args.batch_size, seed=args.seed, class_weight=args.class_weight, overrides=overrides,
-                preset=args.preset, seq_len=args.seq_len, patience=args.patience, lr_decay=args.lr_decay,
-                token_dropout=args.token_dropout, bucket=not args.no_bucket, resume=args.resume,
-                overwrite=args.overwrite, distribute=args.distribute, data_options=_data_options(args))
+    run = train_run(config, resume=args.resume, overwrite=args.overwrite)
     for note in run.notes:
         print(f"note: {note}")
-    if args.json:
+    if run.out is None:
+        print("trained as a non-chief worker; the chief writes the run")
+    elif args.json:
         print(json.dumps({"out": str(run.out), "metrics": run.metrics}, indent=2))
     else:
         _print_metrics(run.metrics)
@@ -192,10 +156,14 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    _quiet_tensorflow()
-    from .classifier import evaluate
+    from .config import data_options_from_args
 
-    metrics = evaluate(args.dir, args.data, _data_options(args))  # None: the run's own data options
+    _quiet_tensorflow()
+    from .classifier import load
+    from .data import load_dataset
+
+    clf = load(args.dir)
+    metrics = clf.evaluate(load_dataset(args.data, data_options_from_args(args, clf.record.train.data_options)))
     if args.json:
         print(json.dumps(metrics, indent=2))
     else:
@@ -204,6 +172,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
+    from .config import data_options_from_args
+
     if bool(args.texts) == bool(args.data):
         raise ZooError("Give either TEXT arguments or --data FILE to predict.")
     _quiet_tensorflow()
@@ -213,10 +183,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if args.texts:
         inputs = args.texts
     else:
-        from .training import DataOptions
-
-        opts = _data_options(args) or DataOptions(**{k: v for k, v in clf.config["data"].items() if k in DATA_FLAGS})
-        inputs = opts.read(args.data).x
+        inputs = clf.read_inputs(args.data, data_options_from_args(args, clf.record.train.data_options))
     preds = clf.predict(inputs, top_k=args.top_k)
     if args.json:
         print(json.dumps([{"input": x if isinstance(x, str) else i, **p} for i, (x, p) in
@@ -229,8 +196,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_tune(args: argparse.Namespace) -> int:
+    from .config import data_options_from_args
     from .hyperparameters import parse_assignment
-    from .registry import default_registry
 
     name = default_registry().get(args.name).name
     overrides = dict(parse_assignment(s) for s in args.set)
@@ -239,7 +206,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
 
     result = tune(name, args.data, val=args.val, trials=args.trials, strategy=args.strategy, epochs=args.epochs,
                   batch_size=args.batch_size, seed=args.seed, overrides=overrides, out=args.out,
-                  data_options=_data_options(args))
+                  overwrite=args.overwrite, data_options=data_options_from_args(args))
     print(f"best val_loss {result.best_score:.4f} after {result.trials} trials: "
           + ", ".join(f"{k}={v}" for k, v in result.best.items()))
     print(f"wrote preset '{result.preset}' to {result.out}; train with: zoo train {name} --preset {result.out} "
@@ -255,15 +222,7 @@ def _int_list(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="zoo", description="A plugin-based model zoo of Keras sequence classifiers.",
-        epilog="Run `zoo COMMAND --help` for a command's options.")
-    parser.add_argument("--version", action="version", version=f"zoo {__version__}")
-    parser.add_argument("--presets", metavar="FILE", action="append", default=[],
-                        help=f"a YAML file of presets to add (repeatable; also ${PRESETS_ENV}, {os.pathsep}-separated)")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-
+def _add_catalog_commands(sub: Any) -> None:
     p = sub.add_parser("list", help="list the architectures", description="List the available architectures.")
     p.add_argument("pattern", nargs="?", help="glob filter, e.g. '*lstm'")
     p.add_argument("--json", action="store_true", help="print a JSON array")
@@ -299,47 +258,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dir", default=".", help="where to create it (default: current directory)")
     p.set_defaults(func=cmd_new)
 
-    def data_flags(p: argparse.ArgumentParser) -> None:
-        g = p.add_argument_group("data format")
-        g.add_argument("--text-column", help="CSV/TSV/JSONL text column (default: text)")
-        g.add_argument("--label-column", help="CSV/TSV/JSONL label column (default: label)")
-        g.add_argument("--sep", help="separator of TEXT<SEP>LABEL lines (default: detected among tab ; | ,)")
-        g.add_argument("--encoding", help="text encoding (default: utf-8)")
-        g.add_argument("--format", choices=["csv", "tsv", "jsonl", "lines", "npz"],
-                       help="override the format implied by the file extension")
+
+def _add_run_commands(sub: Any) -> None:
+    from .config import DataOptions, TrainConfig, add_arguments
 
     p = sub.add_parser("train", help="train an architecture on a data file",
                        description="Train, evaluate and save a classifier. With no --data, trains on the built-in "
-                                   "Japanese Vowels dataset.")
+                                   "Japanese Vowels data set.")
     p.add_argument("name", help="architecture, alias or preset")
-    p.add_argument("--data", help="training file (.csv .tsv .jsonl .npz or TEXT<SEP>LABEL lines)")
-    p.add_argument("--val", help="validation file (default: a stratified 10%% of --data)")
-    p.add_argument("--test", help="test file; metrics.json reports it when given")
-    p.add_argument("--out", help="run directory to create (default: runs/NAME)")
-    p.add_argument("--epochs", type=int, default=defaults.EPOCHS,
-                   help=f"maximum epochs (early stopping on val loss; default {defaults.EPOCHS})")
-    p.add_argument("--patience", type=int, default=defaults.PATIENCE,
-                   help=f"epochs without val-loss improvement before stopping (default {defaults.PATIENCE})")
-    p.add_argument("--lr-decay", type=float, default=defaults.LR_DECAY, metavar="FACTOR",
-                   help="on a val-loss plateau, return to the best weights and scale the learning rate by this "
-                        f"(1 disables; default {defaults.LR_DECAY})")
-    p.add_argument("--token-dropout", type=float, default=defaults.TOKEN_DROPOUT, metavar="RATE",
-                   help="text: replace this fraction of training tokens by the unknown-word id each epoch "
-                        f"(word dropout; default {defaults.TOKEN_DROPOUT})")
-    p.add_argument("--no-bucket", action="store_true",
-                   help="text: pad every batch to seq_len instead of batching similar lengths together")
-    p.add_argument("--batch-size", type=int, default=defaults.BATCH_SIZE)
-    p.add_argument("--seed", type=int, help="make the run repeatable (on CPU)")
-    p.add_argument("--class-weight", choices=["balanced"], help="weight classes inversely to their frequency")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a hyperparameter")
-    p.add_argument("--preset", metavar="FILE.yaml", help="apply the hyperparameters of a preset file (zoo tune writes one)")
-    p.add_argument("--seq-len", type=int, help="timesteps per example (default: from the data's token lengths)")
+    add_arguments(p, TrainConfig)
     p.add_argument("--resume", action="store_true", help="continue the interrupted run in OUT.partial")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing OUT")
-    p.add_argument("--distribute", choices=["none", "mirrored", "multiworker"], default="none",
-                   help="tf.distribute strategy: mirrored (local GPUs/devices) or multiworker (TF_CONFIG)")
+    p.add_argument("--overwrite", action="store_true", help="replace OUT if it is a zoo run (and discard an "
+                                                            "interrupted one)")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
-    data_flags(p)
+    add_arguments(p, DataOptions, "data format", prefix="data.")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("evaluate", help="evaluate a trained run on a data file",
@@ -347,7 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dir", help="run directory written by zoo train")
     p.add_argument("--data", required=True)
     p.add_argument("--json", action="store_true")
-    data_flags(p)
+    add_arguments(p, DataOptions, "data format (default: the run's own)", prefix="data.")
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("predict", help="predict labels with a trained run",
@@ -357,8 +289,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", help="predict every example of a file (its labels are ignored)")
     p.add_argument("--top-k", type=int, default=1)
     p.add_argument("--json", action="store_true")
-    data_flags(p)
+    add_arguments(p, DataOptions, "data format (default: the run's own)", prefix="data.")
     p.set_defaults(func=cmd_predict)
+
+
+def _add_tune_command(sub: Any) -> None:
+    from .config import DataOptions, add_arguments
 
     p = sub.add_parser("tune", help="search hyperparameters with KerasTuner",
                        description="Search the hyperparameter ranges the architecture declares and write the best "
@@ -373,32 +309,62 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="fix a hyperparameter")
     p.add_argument("--out", default="preset.yaml", help="preset file to write (default: preset.yaml)")
-    data_flags(p)
+    p.add_argument("--overwrite", action="store_true", help="replace --out if zoo tune wrote it")
+    add_arguments(p, DataOptions, "data format", prefix="data.")
     p.set_defaults(func=cmd_tune)
 
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="zoo", description="A plugin-based model zoo of Keras sequence classifiers.",
+        epilog="Run `zoo COMMAND --help` for a command's options.")
+    parser.add_argument("--version", action="version", version=f"zoo {__version__}")
+    parser.add_argument("--presets", metavar="FILE", action="append", default=[],
+                        help=f"a YAML file of presets to add (repeatable; also ${PRESETS_ENV}, {os.pathsep}-separated)")
+    parser.add_argument("--debug", action="store_true", help=f"show the traceback of an error (also {DEBUG_ENV}=1)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    _add_catalog_commands(sub)
+    _add_run_commands(sub)
+    _add_tune_command(sub)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.presets:
-        from . import registry
+def _show_warning(message: Any, category: Any, *args: Any, **kwargs: Any) -> None:
+    print(f"zoo: warning: {message}", file=sys.stderr)
 
-        registry.flag_presets.update(map(str, args.presets))
-        os.environ[PRESETS_ENV] = os.pathsep.join(filter(None, [*args.presets, os.environ.get(PRESETS_ENV, "")]))
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    debug = args.debug or os.environ.get(DEBUG_ENV, "") not in ("", "0")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before any TensorFlow import: C++ log noise
-    warnings.showwarning = lambda message, category, *a, **k: print(f"zoo: warning: {message}", file=sys.stderr)
-    try:
-        return args.func(args) or 0
-    except ZooError as e:
-        print(f"zoo: error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("zoo: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:  # `zoo list | head`
-        return 0
+    with warnings.catch_warnings():
+        if not debug:
+            warnings.showwarning = _show_warning  # one line per warning; restored when main returns
+        try:
+            with preset_files(args.presets):
+                return args.func(args) or 0
+        except ZooError as e:
+            if debug:
+                raise
+            print(f"zoo: error: {e}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            print("zoo: interrupted", file=sys.stderr)
+            return 130
+        except BrokenPipeError:  # `zoo list | head`
+            return 0
+        except OSError as e:  # the machine, not the zoo: a full disk, a read-only directory
+            if debug:
+                raise
+            where = f": {e.filename}" if e.filename else ""
+            print(f"zoo: error: {e.strerror or e}{where}.", file=sys.stderr)
+            return 2
+        except Exception as e:  # noqa: BLE001 - a bug: one line here, the traceback with --debug
+            if debug:
+                raise
+            print(f"zoo: error: internal error ({type(e).__name__}: {e}); run again with --debug for the traceback "
+                  "and please report it.", file=sys.stderr)
+            return 1
 
 
 if __name__ == "__main__":

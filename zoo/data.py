@@ -18,9 +18,10 @@ from typing import Any
 
 import numpy as np
 
+from .config import DataOptions
 from .errors import DataError
+from .files import regular_file
 
-TEXT_FORMATS = ("csv", "tsv", "jsonl", "lines")
 SEPARATORS = ("\t", ";", "|", ",")
 
 
@@ -48,12 +49,9 @@ class Dataset:
 
 
 def _read_text(path: Path, encoding: str) -> str:
+    regular_file(path, DataError)  # never a device or FIFO: /dev/zero would be read forever
     try:
         raw = path.read_bytes()
-    except FileNotFoundError:
-        raise DataError(f"{path}: file not found.") from None
-    except IsADirectoryError:
-        raise DataError(f"{path}: is a directory; pass a data file.") from None
     except OSError as e:
         raise DataError(f"{path}: cannot read it ({e.strerror}).") from None
     try:
@@ -76,7 +74,7 @@ def detect_format(path: str | Path) -> str:
     ('csv', 'jsonl', 'lines')
     """
     suffix = Path(path).suffix.lower()
-    return {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".npz": "npz"}.get(suffix, "lines")
+    return EXTENSIONS.get(suffix, "lines")
 
 
 def _label(value: Any, where: str) -> Any:
@@ -177,21 +175,88 @@ def _lines(path: Path, text: str, sep: str | None) -> Dataset:
     return ds
 
 
-def _features(path: Path) -> Dataset:
+NPZ_MAX_BYTES = 8 * 2**30  # what the arrays of one .npz may expand to; more is refused before reading
+PICKLE_HINT = ("convert it once, in Python: np.savez(PATH, X=np.concatenate(seqs), lengths=[len(s) for s in seqs], "
+               "y=np.asarray(labels)); or pass --allow-pickle if you trust the file (a pickle can run any code)")
+
+
+def _open_npz(path: Path, allow_pickle: bool) -> dict[str, np.ndarray]:
+    """The arrays of an .npz file, refusing pickles (unless allowed) and archives that expand without bound."""
+    import zipfile
+
+    regular_file(path, DataError)
+    if not zipfile.is_zipfile(path):
+        with open(path, "rb") as f:
+            head = f.read(6)
+        what = ("a pickle, which can run code when read; save the arrays with np.savez" if head[:1] == b"\x80" else
+                "a single .npy array; save X and y together with np.savez(PATH, X=..., y=...)"
+                if head == b"\x93NUMPY" else "not a zip archive of arrays (np.savez writes one)")
+        raise DataError(f"{path}: not an .npz file: {what}.")
     try:
-        try:
-            archive = np.load(path, allow_pickle=False)
-            arrays = {k: archive[k] for k in archive.files}
-        except ValueError as e:
-            if "allow_pickle" not in str(e):
-                raise
-            # ragged X saved as an object array needs pickle: only load .npz files you trust
-            archive = np.load(path, allow_pickle=True)
-            arrays = {k: archive[k] for k in archive.files}
-    except FileNotFoundError:
-        raise DataError(f"{path}: file not found.") from None
-    except (OSError, ValueError, EOFError) as e:
-        raise DataError(f"{path}: not a readable .npz file ({e}).") from None
+        with zipfile.ZipFile(path) as z:
+            size = sum(info.file_size for info in z.infolist())
+        if size > NPZ_MAX_BYTES:
+            raise DataError(f"{path}: its arrays expand to {size / 2**30:.1f} GiB, over the "
+                            f"{NPZ_MAX_BYTES / 2**30:.0f} GiB the zoo reads from one file; split the data.")
+        arrays = {}
+        with np.load(path, allow_pickle=allow_pickle) as archive:
+            for key in archive.files:
+                try:
+                    arrays[key] = archive[key]
+                except ValueError as e:
+                    if "allow_pickle" not in str(e):
+                        raise
+                    raise DataError(f"{path}: array '{key}' is an object array, which NumPy stores as a pickle "
+                                    f"(it can run code when read), so the zoo does not read it; "
+                                    f"{PICKLE_HINT.replace('PATH', repr(str(path)))}.") from None
+    except DataError:
+        raise
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as e:
+        raise DataError(f"{path}: not a readable .npz file ({type(e).__name__}: {e}).") from None
+    return arrays
+
+
+def _int_array(path: Path, name: str, a: np.ndarray, n: int | None) -> np.ndarray:
+    if a.ndim != 1 or not (np.issubdtype(a.dtype, np.integer) or
+                           np.issubdtype(a.dtype, np.floating) and np.all(np.mod(a, 1) == 0)):
+        raise DataError(f"{path}: '{name}' must be a 1-D array of whole numbers, got dtype {a.dtype} shape "
+                        f"{a.shape}.")
+    if n is not None and len(a) != n:
+        raise DataError(f"{path}: '{name}' has {len(a)} entries but there are {n} samples.")
+    bad = np.flatnonzero(a < 1)
+    if len(bad):
+        raise DataError(f"{path}: {name}[{bad[0]}] is {a[bad[0]]}; every sequence needs at least 1 timestep.")
+    return a.astype(np.int64)
+
+
+def _sequences(path: Path, X: np.ndarray, lengths: np.ndarray | None, n: int) -> list:
+    """Split ``X`` into per-sample (timesteps, features) arrays, from any of the supported layouts."""
+    if X.dtype == object:  # only with allow_pickle
+        return list(X)
+    if lengths is not None:
+        lengths = _int_array(path, "lengths", lengths, n)
+    if X.ndim == 3:
+        if len(X) != n:
+            raise DataError(f"{path}: X has {len(X)} samples but y has {n} labels.")
+        if lengths is None:
+            return list(X)
+        over = np.flatnonzero(lengths > X.shape[1])
+        if len(over):
+            raise DataError(f"{path}: lengths[{over[0]}] is {lengths[over[0]]}, more than X's {X.shape[1]} "
+                            "timesteps.")
+        return [X[i, :k] for i, k in enumerate(lengths)]
+    if X.ndim == 2 and lengths is not None:  # every sequence one after the other, rows = timesteps
+        if int(lengths.sum()) != len(X):
+            raise DataError(f"{path}: lengths add up to {int(lengths.sum())} timesteps but X has {len(X)} rows; "
+                            "X must hold every sequence's timesteps one after the other.")
+        return np.split(X, np.cumsum(lengths)[:-1])
+    raise DataError(f"{path}: X has shape {X.shape}; expected (samples, timesteps, features), or "
+                    "(total timesteps, features) with a 'lengths' array (one sequence after another). A univariate "
+                    "series is (samples, timesteps, 1).")
+
+
+def _features(path: Path, options: DataOptions) -> Dataset:
+    arrays = _open_npz(path, options.allow_pickle)
     for key in ("X", "y"):
         if key not in arrays:
             raise DataError(f"{path}: no array '{key}' (has: {', '.join(arrays) or 'none'}); expected X "
@@ -199,18 +264,11 @@ def _features(path: Path) -> Dataset:
     X, y = arrays["X"], arrays["y"]
     if y.ndim != 1:
         raise DataError(f"{path}: y has shape {y.shape}; expected one label per sample, shape (samples,).")
-    if len(X) != len(y):
-        raise DataError(f"{path}: X has {len(X)} samples but y has {len(y)} labels.")
     if len(y) == 0:
         raise DataError(f"{path}: the file is empty (0 samples).")
-    lengths = arrays.get("lengths")
-    if X.dtype == object:
-        seqs = list(X)
-    elif X.ndim == 3:
-        seqs = [X[i, : int(lengths[i])] if lengths is not None else X[i] for i in range(len(X))]
-    else:
-        raise DataError(f"{path}: X has shape {X.shape}; expected (samples, timesteps, features) or an object "
-                        "array of (timesteps, features) arrays.")
+    seqs = _sequences(path, X, arrays.get("lengths"), len(y))
+    if len(seqs) != len(y):
+        raise DataError(f"{path}: X has {len(seqs)} samples but y has {len(y)} labels.")
     ds = Dataset("features", [], [], str(path))
     width = None
     for i, seq in enumerate(seqs):
@@ -235,16 +293,30 @@ def _features(path: Path) -> Dataset:
     return ds
 
 
-def load_dataset(
-    path: str | Path,
-    *,
-    text_column: str = "text",
-    label_column: str = "label",
-    sep: str | None = None,
-    encoding: str = "utf-8",
-    format: str | None = None,
-) -> Dataset:
-    """Read a data file; the format comes from the extension unless ``format`` is given.
+def _check_label_types(ds: Dataset) -> None:
+    first: dict[type, int] = {}
+    for i, label in enumerate(ds.y):
+        first.setdefault(int if isinstance(label, int) else str, i)
+    if len(first) > 1:
+        i, s = first[int], first[str]
+        where = (lambda j: f"line {ds.rows[j]}") if ds.kind == "text" else (lambda j: f"sample {ds.rows[j]}")
+        raise DataError(f"{ds.source}: labels mix integers and strings ({where(i)} has {ds.y[i]!r}, {where(s)} has "
+                        f"{ds.y[s]!r}); write every label the same way.")
+
+
+READERS = {
+    "csv": lambda path, text, o: _table(path, text, o.sep or ",", o.text_column, o.label_column),
+    "tsv": lambda path, text, o: _table(path, text, o.sep or "\t", o.text_column, o.label_column),
+    "jsonl": lambda path, text, o: _jsonl(path, text, o.text_column, o.label_column),
+    "lines": lambda path, text, o: _lines(path, text, o.sep),
+}
+EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".npz": "npz"}
+
+
+def load_dataset(path: str | Path, options: DataOptions | None = None, **changes: Any) -> Dataset:
+    """Read a data file; the format comes from the extension unless ``options.format`` names one.
+
+    ``changes`` override single :class:`zoo.config.DataOptions` fields (``sep=";"``, ``encoding="latin-1"``).
 
     >>> import tempfile, pathlib
     >>> f = pathlib.Path(tempfile.mkdtemp()) / "train.txt"
@@ -253,24 +325,18 @@ def load_dataset(
     >>> ds.x, ds.y, ds.skipped_note().endswith("train.txt: 1 blank line")
     (['i feel great', 'i am so sad'], ['joy', 'sadness'], True)
     """
+    import dataclasses
+
+    options = dataclasses.replace(options or DataOptions(), **changes) if changes else options or DataOptions()
     path = Path(path)
-    fmt = format or detect_format(path)
+    fmt = options.format or detect_format(path)
     if fmt == "npz":
-        ds = _features(path)
+        ds = _features(path, options)
     else:
-        text = _read_text(path, encoding)
-        if fmt == "csv":
-            ds = _table(path, text, sep or ",", text_column, label_column)
-        elif fmt == "tsv":
-            ds = _table(path, text, sep or "\t", text_column, label_column)
-        elif fmt == "jsonl":
-            ds = _jsonl(path, text, text_column, label_column)
-        elif fmt == "lines":
-            ds = _lines(path, text, sep)
-        else:
-            raise DataError(f"Unknown data format {fmt!r}; use one of csv, tsv, jsonl, lines, npz.")
+        ds = READERS[fmt](path, _read_text(path, options.encoding), options)
     if not len(ds):
         raise DataError(f"{path}: no examples (the file has only blank rows or empty texts).")
+    _check_label_types(ds)
     return ds
 
 
@@ -370,3 +436,12 @@ def bucket_width(longest: int, cap: int) -> int:
     (24, 8, 56)
     """
     return min(cap, max(8, -(-int(longest) // 8) * 8))
+
+
+def targets(y: np.ndarray, num_classes: int, labels: str) -> np.ndarray:
+    """What the loss takes: one-hot float32 rows for ``labels="categorical"``, the class ids for ``"sparse"``.
+
+    >>> targets(np.array([2, 0]), 3, "categorical").tolist(), targets(np.array([2, 0]), 3, "sparse").tolist()
+    ([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]], [2, 0])
+    """
+    return np.eye(num_classes, dtype="float32")[y] if labels == "categorical" else np.asarray(y)

@@ -3,23 +3,21 @@ the shapes that are called often enough to repay the compilation.
 
 Keras's ``predict_on_batch`` re-enters its data adapter on every call and ``model(x)`` runs eagerly: for one example
 either costs milliseconds, most of it overhead. A ``tf.function`` traced once with an open batch and length costs a
-fraction of that. XLA goes further on a CPU (measured on 2 cores: single-example latency 2-4x lower, batches of 256
-up to 1.5x faster, the same probabilities to 1e-7), but compiles once per concrete shape, 0.3-0.9 s each. So by
-default (``jit_compile="auto"``) a shape runs the traced graph until the time spent on it reaches the cost of one
-compilation (the last one this runner timed; a guess before the first), and is compiled then: the ski-rental rule,
-which with an exact estimate costs at most twice the better of "compile at once" and "never compile". A compiled
-shape that runs slower than it did uncompiled goes back to the graph, and at most ``MAX_COMPILED_SHAPES`` shapes are
-compiled (each executable stays in memory). Once XLA has lost on ``GIVE_UP_AFTER`` shapes and won on none, no
-further shape is compiled: on this network and machine the graph is the faster path. A one-off prediction never
-waits for a compiler; a server or a large file gets XLA for the shapes it keeps meeting. On a GPU "auto" never
-compiles, so the LSTMs keep the cuDNN kernel (cuDNN ops cannot be XLA-compiled).
+fraction of that. XLA goes further on a CPU but compiles once per concrete shape, which takes a large fraction of a
+second. So by default (``jit_compile="auto"``) a shape runs the traced graph until the time spent on it reaches the
+cost of one compilation (the last one this runner timed; a guess before the first), and is compiled then: the
+ski-rental rule, which with an exact estimate costs at most twice the better of "compile at once" and "never
+compile". A compiled shape that runs slower than it did uncompiled goes back to the graph, and at most
+``MAX_COMPILED_SHAPES`` shapes are compiled (each executable stays in memory). Once XLA has lost on ``GIVE_UP_AFTER``
+shapes and won on none, no further shape is compiled: on this network and machine the graph is the faster path. A
+one-off prediction never waits for a compiler; a server or a large file gets XLA for the shapes it keeps meeting.
+On a GPU "auto" never compiles, so the LSTMs keep the cuDNN kernel (cuDNN ops cannot be XLA-compiled).
 
 On a CPU the graph also runs a recurrent network's batch as two halves side by side (``parts``): a recurrence is a
-loop of small steps, and one loop leaves cores idle between them. Two independent loops keep two cores busy: on 2
-cores ``lstm`` predicts 1.56x and ``stacked_lstm`` 1.25x faster this way, with the same probabilities. A
-bidirectional layer already runs two loops, so it needs twice the cores (``bilstm`` on 2 cores: 0.88x, so it keeps
-one part there). XLA runs one program at a time and gains nothing from the split (0.87x), so compiled shapes take
-the batch whole.
+loop of small steps, and one loop leaves cores idle between them, while two independent loops keep two cores busy.
+A bidirectional layer already runs two loops, so it needs twice the cores. XLA runs one program at a time and gains
+nothing from the split, so compiled shapes take the batch whole. The measurements behind these rules are in
+``benchmarks/results/speed.md`` and the README's "Performance" section.
 """
 
 from __future__ import annotations
@@ -36,7 +34,7 @@ from .errors import ZooError
 FIRST_COMPILE_ESTIMATE = 0.5  # seconds, until this runner has timed a compilation of its own
 MAX_COMPILED_SHAPES = 64  # per runner; shapes beyond these run on the graph
 GIVE_UP_AFTER = 2  # "auto" compiles no new shape once XLA was slower on this many and faster on none
-SPLIT_MIN_ROWS = 32  # batches with fewer rows run whole (measured: halves of 16 rows still gain 1.18x)
+SPLIT_MIN_ROWS = 32  # batches with fewer rows run whole (a conservative bound: smaller halves gained less)
 
 
 def check_jit_compile(value: Any) -> Any:

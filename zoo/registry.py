@@ -7,13 +7,14 @@ and alias collisions are errors naming both packages. Nothing here imports Tenso
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import importlib
 import os
 import re
 import sys
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,6 +72,18 @@ class Architecture:
     test_hyperparameters: dict[str, Any] = field(default_factory=dict, repr=False)
     waivers: dict[str, str] = field(default_factory=dict, repr=False)
     preset_of: str | None = None
+
+    @property
+    def masks_padding(self) -> bool:
+        """Whether padding never changes this architecture's predictions, as the contract's ``variable_length``
+        check verifies (unless the catalog waives it): then training may cut batches to their longest row and
+        prediction may sort rows by length.
+
+        >>> import zoo
+        >>> zoo.get("lstm").masks_padding
+        True
+        """
+        return "variable_length" not in self.waivers
 
     def hyperparameters(self, **overrides: Any) -> Hyperparameters:
         """Validate ``overrides`` against the schema and merge them into the defaults.
@@ -345,7 +358,18 @@ def _entry_point_plugins() -> tuple[list[tuple[str, Any, str, str]], list[Plugin
 
 _default: Registry | None = None
 _default_key: tuple | None = None
-flag_presets: set[str] = set()  # preset files the CLI got as --presets (errors then do not blame $ZOO_PRESETS)
+_preset_files: list[str] = []  # preset files given in code or as `zoo --presets`, read before $ZOO_PRESETS
+
+
+@contextlib.contextmanager
+def preset_files(paths: Iterable[str | os.PathLike]) -> Iterator[None]:
+    """Within the block, the default registry also has the presets of these files (``zoo --presets FILE``)."""
+    before = list(_preset_files)
+    _preset_files.extend(os.fspath(p) for p in paths if os.fspath(p) not in _preset_files)
+    try:
+        yield
+    finally:
+        _preset_files[:] = before
 
 
 def default_registry() -> Registry:
@@ -354,7 +378,7 @@ def default_registry() -> Registry:
     Each broken plugin is reported once, as a :class:`zoo.ZooWarning` naming its package, version and error.
     """
     global _default, _default_key
-    key = tuple(os.environ.get(k) for k in (LOAD_ENV, DISABLE_ENV, PRESETS_ENV))
+    key = (*(os.environ.get(k) for k in (LOAD_ENV, DISABLE_ENV, PRESETS_ENV)), tuple(_preset_files))
     if _default is not None and _default_key == key:
         return _default
     loaded, skipped, problems, conflicts = _entry_point_plugins()
@@ -363,13 +387,12 @@ def default_registry() -> Registry:
         reg.plugins[info.name] = info
     reg.warnings[:0] = problems
     reg.conflicts[:0] = conflicts
-    presets = os.environ.get(PRESETS_ENV, "")
-    for path in filter(None, presets.split(os.pathsep)):
+    for path in _preset_files:
+        reg.add_presets(path)
+    for path in filter(None, os.environ.get(PRESETS_ENV, "").split(os.pathsep)):
         try:
             reg.add_presets(path)
         except ZooError as e:
-            if path in flag_presets:
-                raise
             raise type(e)(f"{e} (from ${PRESETS_ENV})") from None
     for w in reg.warnings:
         warnings.warn(w, ZooWarning, stacklevel=2)

@@ -1,7 +1,9 @@
 """``zoo train``: data in, a trained, evaluated and saved classifier out.
 
-A run trains in ``OUT.partial/`` (checkpointed every epoch, so ``resume=True`` continues an interrupted run) and
-is renamed to ``OUT`` only once every file is written: a directory named ``OUT`` is always a complete run.
+:func:`train_run` is a short pipeline of named steps, each testable alone: resolve the architecture and presets,
+read and split the data, resolve the hyperparameters, encode the inputs, build the network, fit it, evaluate it
+through the same :class:`zoo.classifier.Classifier` that ``zoo.load`` returns, save the run and publish it. The
+run directory (:class:`zoo.rundir.RunDir`) owns the files, the lock, the checkpoints and the atomic publish.
 """
 
 from __future__ import annotations
@@ -9,10 +11,8 @@ from __future__ import annotations
 import json
 import os
 import platform
-import shutil
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,41 +20,27 @@ from typing import Any
 import numpy as np
 
 from .classifier import Classifier
-from .data import (Dataset, LabelEncoder, bucket_width, choose_seq_len, load_dataset, pad_features,
-                   stratified_split, token_lengths)
-from . import defaults
+from .config import TrainConfig, default_out
+from .data import Dataset, LabelEncoder, choose_seq_len, load_dataset, pad_features, stratified_split, targets
 from .defaults import SEQ_LEN_CAP, VAL_FRACTION
 from .errors import DataError, ZooError
-from .metrics import classification_metrics
-
-
-@dataclass
-class DataOptions:
-    """How to read data files (see :func:`zoo.data.load_dataset`)."""
-
-    text_column: str = "text"
-    label_column: str = "label"
-    sep: str | None = None
-    encoding: str = "utf-8"
-    format: str | None = None
-
-    def read(self, path: str | Path) -> Dataset:
-        return load_dataset(path, text_column=self.text_column, label_column=self.label_column, sep=self.sep,
-                            encoding=self.encoding, format=self.format)
+from .record import RUN_FORMAT, ModelSpec, RunRecord
+from .rundir import CONFIG, CONFUSION, CURVES, HISTORY, LABELS, METRICS, MODEL, RunDir
 
 
 @dataclass
 class Run:
     """The result of :func:`train`: where it was written, its metrics and history, and the classifier."""
 
-    out: Path
+    out: Path | None  # None on a multi-worker run's non-chief worker, which writes no run
     architecture: str
     hyperparameters: dict[str, Any]
     labels: list
     metrics: dict[str, Any]
     history: dict[str, list[float]]
-    classifier: Classifier = field(repr=False)
+    classifier: Classifier | None = field(repr=False)
     notes: list[str] = field(default_factory=list)
+    record: RunRecord | None = field(default=None, repr=False)
 
     @property
     def model(self) -> Any:
@@ -64,20 +50,252 @@ class Run:
         return self.classifier.predict(inputs, top_k=top_k)
 
 
-def _write_json(path: Path, obj: Any) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2, default=str) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+@dataclass
+class Splits:
+    """The training data read and split: raw inputs and class ids per split, the labels, and the sources."""
+
+    kind: str  # "text" | "features"
+    labels: list
+    train: Dataset
+    y_train: np.ndarray
+    val: Dataset
+    y_val: np.ndarray
+    test: Dataset | None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.labels)
+
+    def evaluation(self) -> tuple[Dataset, str]:
+        """The split the run reports: the test split when there is one, else validation."""
+        return (self.test, "test") if self.test is not None else (self.val, "validation")
 
 
-def _text_word_counts(texts: list[str]) -> list[int]:
+# -- step 1: the architecture ------------------------------------------------------------------------------------
+def resolve_architecture(config: TrainConfig) -> tuple[Any, dict[str, Any]]:
+    """The architecture and the hyperparameter overrides from its preset file and ``--set`` (not yet checked)."""
+    from .registry import default_registry
+
+    arch = default_registry().get(config.architecture)
+    overrides: dict[str, Any] = {}
+    if config.preset is not None:
+        from .catalog import load_presets
+
+        presets = load_presets(config.preset)
+        chosen = [p for p in presets.values() if arch.name in (p.name, p.architecture)] or list(presets.values())
+        if len(chosen) != 1:
+            raise ZooError(f"{config.preset} has {len(presets)} presets; pass one of them as the architecture name.")
+        if chosen[0].architecture != (arch.preset_of or arch.name):
+            raise ZooError(f"{config.preset}: preset '{chosen[0].name}' is for '{chosen[0].architecture}', not "
+                           f"'{arch.name}'.")
+        overrides.update(chosen[0].hyperparameters)
+    overrides.update(config.hyperparameters)
+    return arch, overrides
+
+
+# -- step 2: the data --------------------------------------------------------------------------------------------
+def _read_splits(config: TrainConfig, notes: list[str]) -> tuple[Dataset, Dataset | None, Dataset | None]:
+    if config.data is None:
+        from .datasets import DEFAULT, load_builtin
+
+        train, test = load_builtin(DEFAULT)
+        notes.append(f"no --data given: training on the built-in '{DEFAULT}' data set ({len(train)} train / "
+                     f"{len(test)} test)")
+        return train, None, test
+    read = [load_dataset(p, config.data_options) if p is not None else None
+            for p in (config.data, config.val, config.test)]
+    train = read[0]
+    for ds in read[1:]:
+        if ds is not None and ds.kind != train.kind:
+            raise DataError(f"{ds.source} holds {ds.kind} but the training data {train.source} holds {train.kind}; "
+                            "use the same kind of data for every split.")
+        if ds is not None and ds.kind == "features" and ds.x[0].shape[1] != train.x[0].shape[1]:
+            raise DataError(f"{ds.source} has {ds.x[0].shape[1]} features per timestep, the training data has "
+                            f"{train.x[0].shape[1]}.")
+    return train, read[1], read[2]
+
+
+def _subset(ds: Dataset, index: np.ndarray, source: str) -> Dataset:
+    return Dataset(ds.kind, [ds.x[i] for i in index], [ds.y[i] for i in index], source, [ds.rows[i] for i in index])
+
+
+def prepare_data(config: TrainConfig) -> Splits:
+    """Read the splits, encode labels, hold out a stratified validation split when no file gives one."""
+    notes: list[str] = []
+    train, val, test = _read_splits(config, notes)
+    notes += [ds.skipped_note() for ds in (train, val, test) if ds is not None and ds.skipped_note()]
+    enc = LabelEncoder.fit(train.y, train.source)
+    y = enc.encode(train.y, train.source, train.rows)
+    if val is None:
+        tr, va = stratified_split(y, VAL_FRACTION, 0 if config.seed is None else config.seed)
+        val = _subset(train, va, f"{VAL_FRACTION:.0%} of {train.source}")
+        train, y_train, y_val = _subset(train, tr, train.source), y[tr], y[va]
+        notes.append(f"no validation file: holding out a stratified {len(va)} of {len(tr) + len(va)} training "
+                     "examples")
+    else:
+        y_train, y_val = y, enc.encode(val.y, val.source, val.rows)
+    if test is not None:
+        enc.encode(test.y, test.source, test.rows)  # unknown labels fail now, not after training
+    return Splits(train.kind, enc.labels, train, y_train, val, y_val, test, notes)
+
+
+def _word_counts(texts: list[str]) -> list[int]:
+    """Token counts under TextVectorization's default standardization (lower case, punctuation stripped)."""
     import re
 
-    strip = re.compile(r"[!\"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~']")  # TextVectorization's default standardize
+    strip = re.compile(r"[!\"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~']")
     return [len(strip.sub("", t.lower()).split()) for t in texts]
 
 
-def _versions() -> dict[str, str]:
+# -- step 3: hyperparameters, checked once -----------------------------------------------------------------------
+def resolve_hyperparameters(arch: Any, overrides: dict[str, Any], splits: Splits, config: TrainConfig,
+                            notes: list[str]) -> Any:
+    """The architecture's defaults, the user's overrides, and what the data sets (input mode, sequence length,
+    feature count), validated against the schema in one pass."""
+    overrides = dict(overrides)
+    if splits.kind == "text":
+        overrides["input"] = "tokens"
+        if config.seq_len is not None:
+            overrides["seq_len"] = config.seq_len
+        elif "seq_len" not in overrides:
+            cap = arch.defaults.get("seq_len") or SEQ_LEN_CAP
+            overrides["seq_len"] = choose_seq_len(_word_counts(splits.train.x), cap)
+            notes.append(f"seq_len {overrides['seq_len']} (99th percentile of training token counts, capped at "
+                         f"{cap}); override with --seq-len")
+    else:
+        overrides.update(input="features", num_features=int(splits.train.x[0].shape[1]))
+        overrides.setdefault("seq_len", config.seq_len)  # None: variable length, padding masked
+    return arch.hyperparameters(**overrides)
+
+
+# -- step 4: TensorFlow, inputs and the network ------------------------------------------------------------------
+def _seed(seed: int | None) -> None:
+    from .backend import import_tensorflow
+
+    import_tensorflow()
+    if seed is None:
+        return
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+
+
+def make_strategy(distribute: str) -> Any:
+    """The ``tf.distribute`` strategy for ``--distribute`` (None for none)."""
+    if distribute == "none":
+        return None
+    import tensorflow as tf
+
+    if distribute == "mirrored":
+        devices = [d.name for d in tf.config.list_logical_devices("GPU")] or \
+                  [d.name for d in tf.config.list_logical_devices("CPU")]
+        return tf.distribute.MirroredStrategy(devices=devices)
+    return tf.distribute.MultiWorkerMirroredStrategy()
+
+
+def is_chief(distribute: str) -> bool:
+    """Whether this process writes the run: always, except on a multi-worker run's non-chief workers (read from
+    ``TF_CONFIG`` without TensorFlow: the chief is task ``chief``, or worker 0 when the cluster has none)."""
+    if distribute != "multiworker":
+        return True
+    raw = os.environ.get("TF_CONFIG")
+    if not raw:
+        raise ZooError("--distribute multiworker reads the cluster from the TF_CONFIG environment variable, which is "
+                       "not set; see the README's multi-worker recipe.")
+    try:
+        tf_config = json.loads(raw)
+        task, cluster = tf_config.get("task", {}), tf_config["cluster"]
+        kind, index = task.get("type"), int(task.get("index", 0))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise ZooError("TF_CONFIG is not valid: expected JSON like {\"cluster\": {\"worker\": [\"host:port\", ...]}, "
+                       "\"task\": {\"type\": \"worker\", \"index\": 0}}.") from None
+    return kind == "chief" or (kind == "worker" and index == 0 and "chief" not in cluster)
+
+
+def make_tokenizer(splits: Splits, hp: Any) -> Any:
+    """A TextVectorization adapted to the training texts (None for features)."""
+    if splits.kind != "text":
+        return None
+    import keras
+
+    tokenizer = keras.layers.TextVectorization(max_tokens=hp.vocab_size, output_sequence_length=hp.seq_len,
+                                               name="tokenizer")
+    tokenizer.adapt(np.array(splits.train.x, dtype=object))
+    return tokenizer
+
+
+def encode(x: list, tokenizer: Any, hp: Any) -> np.ndarray:
+    """Token ids (text) or right-padded float arrays (features) for the network."""
+    if tokenizer is not None:
+        return np.asarray(tokenizer(np.array(x, dtype=object)))
+    return pad_features(x, hp.seq_len)  # seq_len None: pad to this set's longest, the model masks it
+
+
+def build_network(arch: Any, hp: Any, splits: Splits, bucket: bool, strategy: Any) -> tuple[Any, ModelSpec]:
+    """The compiled network and the spec of the model the run saves. With ``bucket`` the network takes any
+    length (batches are cut to their longest row); the saved tokenizer still pads to ``seq_len``."""
+    from .builder import build_model
+
+    network_hp = hp.replace(seq_len=None) if bucket else hp
+    if strategy is not None:
+        with strategy.scope():
+            network = build_model(arch, splits.num_classes, network_hp)
+    else:
+        network = build_model(arch, splits.num_classes, network_hp)
+    spec = ModelSpec(
+        architecture=arch.preset_of or arch.name, name=arch.name, plugin=arch.plugin, package=arch.package,
+        version=arch.version, kind=splits.kind, num_classes=splits.num_classes, hyperparameters=dict(hp),
+        parts=("tokenizer", "network") if splits.kind == "text" else (),
+        trim=network_hp.seq_len is None and arch.masks_padding, seq_len=hp.seq_len,
+        num_features=hp.get("num_features"), custom_objects=tuple(getattr(arch, "custom_objects", ()) or ()))
+    return network, spec
+
+
+def assemble(network: Any, tokenizer: Any, name: str) -> Any:
+    """The model a run saves: raw strings in for text (tokenizer, then network), the network itself otherwise."""
+    if tokenizer is None:
+        return network
+    import keras
+
+    raw = keras.Input(shape=(1,), dtype="string", name="text")
+    return keras.Model(raw, network(tokenizer(raw)), name=f"{name}_classifier")
+
+
+# -- step 5: fit -------------------------------------------------------------------------------------------------
+def _class_weights(config: TrainConfig, y: np.ndarray, num_classes: int) -> dict[int, float] | None:
+    if config.class_weight != "balanced":
+        return None
+    counts = np.bincount(y, minlength=num_classes)
+    return {i: float(len(y) / (num_classes * c)) for i, c in enumerate(counts) if c}
+
+
+def fit(network: Any, batches: Any, validation: tuple, config: TrainConfig, run_dir: RunDir, callbacks: list,
+        class_weight: dict | None, verbose: int | str, notes: list[str]) -> dict[str, Any]:
+    """Train on ``batches`` (:class:`zoo.fitting.EpochBatches`) with a checkpoint every epoch, resuming from the
+    latest one if there is one; returns the loop's state (history, best epoch, epochs run)."""
+    from .fitting import EpochLoop
+
+    loop = EpochLoop(network, run_dir, config.patience, config.lr_decay)
+    done = loop.resume()
+    if done:
+        notes.append(f"resumed after epoch {done}")
+    if done < config.epochs and not loop.stopped:
+        if verbose == "auto":
+            verbose = 1 if sys.stdout.isatty() else 2
+        network.fit(batches.dataset(first_epoch=done), validation_data=validation, epochs=config.epochs,
+                    initial_epoch=done, class_weight=class_weight, callbacks=[loop.callback(), *callbacks],
+                    shuffle=False, verbose=verbose)  # EpochBatches orders the rows
+    else:
+        loop.restore_best()
+    return loop.state
+
+
+# -- step 6: evaluate and save -----------------------------------------------------------------------------------
+def versions() -> dict[str, str]:
+    """Python's and the key packages' versions, as a run records them."""
     from importlib.metadata import PackageNotFoundError, version
 
     out = {"python": platform.python_version()}
@@ -89,431 +307,128 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _load_splits(data, val, test, opts: DataOptions, notes: list[str]) -> tuple[Dataset, Dataset | None, Dataset | None]:
-    if data is None:
-        from .datasets import DEFAULT, load_builtin
-
-        if val is not None or test is not None:
-            raise ZooError("--val/--test need --data: the built-in dataset brings its own test split.")
-        train_ds, test_ds = load_builtin(DEFAULT)
-        notes.append(f"no --data given: training on the built-in '{DEFAULT}' dataset "
-                     f"({len(train_ds)} train / {len(test_ds)} test)")
-        return train_ds, None, test_ds
-    train_ds = data if isinstance(data, Dataset) else opts.read(data)
-    val_ds = val if isinstance(val, Dataset) or val is None else opts.read(val)
-    test_ds = test if isinstance(test, Dataset) or test is None else opts.read(test)
-    for ds in (val_ds, test_ds):
-        if ds is not None and ds.kind != train_ds.kind:
-            raise DataError(f"{ds.source} holds {ds.kind} but the training data {train_ds.source} holds "
-                            f"{train_ds.kind}; use the same kind of data for every split.")
-        if ds is not None and ds.kind == "features" and ds.x[0].shape[1] != train_ds.x[0].shape[1]:
-            raise DataError(f"{ds.source} has {ds.x[0].shape[1]} features per timestep, the training data has "
-                            f"{train_ds.x[0].shape[1]}.")
-    return train_ds, val_ds, test_ds
+def evaluate_run(classifier: Classifier, splits: Splits, state: dict[str, Any], seconds: float) -> dict[str, Any]:
+    """The run's metrics, through the same prediction path as ``zoo evaluate``."""
+    dataset, split = splits.evaluation()
+    metrics = classifier.evaluate(dataset, split)
+    metrics.update(best_epoch=state["best_epoch"], epochs_run=state["epoch"], train_seconds=round(seconds, 1))
+    return metrics
 
 
-def _strategy(distribute: str | None) -> Any:
-    if distribute in (None, "none"):
-        return None
-    import tensorflow as tf
-
-    if distribute == "mirrored":
-        gpus = tf.config.list_logical_devices("GPU")
-        cpus = tf.config.list_logical_devices("CPU")
-        devices = [d.name for d in gpus] or [d.name for d in cpus]
-        return tf.distribute.MirroredStrategy(devices=devices)
-    if distribute == "multiworker":
-        if "TF_CONFIG" not in os.environ:
-            raise ZooError("--distribute multiworker reads the cluster from the TF_CONFIG environment variable, "
-                           "which is not set; see https://www.tensorflow.org/guide/distributed_training.")
-        return tf.distribute.MultiWorkerMirroredStrategy()
-    raise ZooError(f"Unknown --distribute {distribute!r}; use none, mirrored or multiworker.")
-
-
-@dataclass
-class Prepared:
-    """Training data read, labels encoded, split, and hyperparameters resolved from the data."""
-
-    train_ds: Dataset
-    val_ds: Dataset | None
-    test_ds: Dataset | None
-    encoder: LabelEncoder
-    x_train: list
-    y_train: np.ndarray
-    x_val: list
-    y_val: np.ndarray
-    x_test: list | None
-    y_test: np.ndarray | None
-    overrides: dict[str, Any]
-    hp: Any
-    notes: list[str]
-
-    @property
-    def num_classes(self) -> int:
-        return len(self.encoder.labels)
-
-    def make_vectorizer(self, vocab_size: int | None = None) -> Any:
-        """A TextVectorization adapted to the training texts (None for features)."""
-        if self.train_ds.kind != "text":
-            return None
-        import keras
-
-        vectorizer = keras.layers.TextVectorization(max_tokens=vocab_size or self.hp.vocab_size,
-                                                    output_sequence_length=self.hp.seq_len, name="tokenizer")
-        vectorizer.adapt(np.array(self.x_train, dtype=object))
-        return vectorizer
-
-    def encode(self, x: list, vectorizer: Any) -> np.ndarray:
-        """Token ids (text) or right-padded float arrays (features) for the network."""
-        if vectorizer is not None:
-            return np.asarray(vectorizer(np.array(x, dtype=object)))
-        return pad_features(x, self.hp.seq_len)  # seq_len None: pad to this set's longest, the model masks it
-
-
-def prepare_data(arch: Any, data: Any, val: Any, test: Any, opts: DataOptions, seed: int | None,
-                 seq_len: int | None, overrides: dict[str, Any]) -> Prepared:
-    """Read the splits, encode labels, hold out validation if needed, set input/seq_len from the data."""
-    notes: list[str] = []
-    overrides = dict(overrides)
-    train_ds, val_ds, test_ds = _load_splits(data, val, test, opts, notes)
-    notes += [ds.skipped_note() for ds in (train_ds, val_ds, test_ds) if ds is not None and ds.skipped_note()]
-    enc = LabelEncoder.fit(train_ds.y, train_ds.source)
-    y_train = enc.encode(train_ds.y, train_ds.source, train_ds.rows)
-    x_train = list(train_ds.x)
-    if val_ds is None:
-        tr, va = stratified_split(y_train, VAL_FRACTION, 0 if seed is None else seed)
-        x_val, y_val = [x_train[i] for i in va], y_train[va]
-        x_train, y_train = [x_train[i] for i in tr], y_train[tr]
-        notes.append(f"no validation file: holding out a stratified {len(va)} of {len(tr) + len(va)} training "
-                     "examples")
-    else:
-        x_val, y_val = list(val_ds.x), enc.encode(val_ds.y, val_ds.source, val_ds.rows)
-    x_test = y_test = None
-    if test_ds is not None:
-        x_test, y_test = list(test_ds.x), enc.encode(test_ds.y, test_ds.source, test_ds.rows)
-    if train_ds.kind == "text":
-        overrides["input"] = "tokens"
-        if seq_len is not None:
-            overrides["seq_len"] = seq_len
-        elif "seq_len" not in overrides:
-            cap = arch.defaults.get("seq_len") or SEQ_LEN_CAP
-            overrides["seq_len"] = choose_seq_len(_text_word_counts(x_train), cap)
-            notes.append(f"seq_len {overrides['seq_len']} (99th percentile of training token counts, capped at "
-                         f"{cap}); override with --seq-len")
-    else:
-        overrides.update(input="features", num_features=int(x_train[0].shape[1]))
-        overrides.setdefault("seq_len", seq_len)  # None: variable length, padding masked
-    hp = arch.hyperparameters(**overrides)
-    return Prepared(train_ds, val_ds, test_ds, enc, x_train, y_train, x_val, y_val, x_test, y_test, overrides, hp,
-                    notes)
-
-
-def _token_batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generator,
-                   pool: int = 16) -> list[np.ndarray]:
-    """One epoch's batches of row indices, grouped by the rows' ``lengths``: shuffle, sort each pool of ``pool``
-    batches by length, cut it into batches, shuffle the batch order. Rows of a batch then have similar lengths, so
-    trimming the batch to its longest row (rounded up to 8) skips most of the padding the recurrence would step
-    over."""
-    order = rng.permutation(len(lengths))
-    batches = []
-    for start in range(0, len(order), batch_size * pool):
-        chunk = order[start:start + batch_size * pool]
-        chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
-        batches += [chunk[i:i + batch_size] for i in range(0, len(chunk), batch_size)]
-    return [batches[i] for i in rng.permutation(len(batches))]
-
-
-def _train_input(x: np.ndarray, y: np.ndarray, batch_size: int, token_dropout: float, seed: int | None,
-                 bucket: bool = False, first_epoch: int = 0) -> Any:
-    """A shuffled, prefetched tf.data pipeline.
-
-    ``bucket`` (token input only): batches of similar-length rows, each trimmed to its longest row, so the network
-    must take variable length. ``token_dropout``: each epoch replaces that fraction of the real tokens by the
-    out-of-vocabulary id (word dropout: the model cannot lean on any single word).
-    """
-    import tensorflow as tf
-
-    if bucket:
-        epoch = [first_epoch]
-        lengths = token_lengths(x)
-
-        def batches() -> Iterator[tuple[np.ndarray, np.ndarray]]:
-            # with a seed, a repeatable order per epoch (resume included)
-            rng = np.random.default_rng(None if seed is None else [seed, epoch[0]])
-            epoch[0] += 1
-            for idx in _token_batches(lengths, batch_size, rng):
-                width = bucket_width(lengths[idx].max(), x.shape[1])
-                yield x[idx, :width], y[idx]
-
-        ds = tf.data.Dataset.from_generator(batches, output_signature=(
-            tf.TensorSpec((None, None), tf.as_dtype(x.dtype)), tf.TensorSpec((None, *y.shape[1:]), y.dtype)))
-        ds = ds.apply(tf.data.experimental.assert_cardinality(-(-len(x) // batch_size)))
-    else:
-        ds = tf.data.Dataset.from_tensor_slices((x, y))
-        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True).batch(batch_size)
-    if token_dropout > 0:
-        def drop(tokens: Any, labels: Any) -> Any:
-            hit = tf.random.uniform(tf.shape(tokens), seed=seed) < token_dropout
-            return tf.where(hit & (tokens > 1), tf.ones_like(tokens), tokens), labels  # 0 padding, 1 OOV
-
-        ds = ds.map(drop, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    return ds.prefetch(tf.data.AUTOTUNE)
-
-
-class _RunState:
-    """Per-epoch checkpoint + early stopping that survive an interruption (weights, history, patience)."""
-
-    def __init__(self, directory: Path, patience: int, lr_decay: float):
-        import keras
-
-        self.dir = directory
-        self.patience = patience
-        self.lr_decay = lr_decay
-        self.base_lr = 0.0
-        self.state = {"epoch": 0, "history": {}, "best": None, "best_epoch": None, "wait": 0, "lr_scale": 1.0}
-        outer = self
-
-        class Callback(keras.callbacks.Callback):
-            def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-                outer.epoch_end(self.model, epoch, logs or {})
-
-            def on_train_end(self, logs: dict | None = None) -> None:
-                best = outer.dir / "best.weights.h5"
-                if best.exists():
-                    self.model.load_weights(best)
-
-        self.callback = Callback()
-
-    def attach(self, model: Any) -> None:
-        """Remember the freshly compiled model's learning rate: decays scale this base rate."""
-        self.base_lr = float(np.asarray(model.optimizer.learning_rate))
-
-    def resume(self, model: Any) -> int:
-        path = self.dir / "state.json"
-        if not path.exists():
-            return 0
-        self.state = json.loads(path.read_text(encoding="utf-8"))
-        model.load_weights(self.dir / "last.weights.h5")
-        self._set_lr(model)
-        return int(self.state["epoch"])
-
-    def _set_lr(self, model: Any) -> None:
-        # weights files carry the optimizer's learning rate too: always set it from the base rate and the scale
-        model.optimizer.learning_rate.assign(self.base_lr * self.state.get("lr_scale", 1.0))
-
-    def epoch_end(self, model: Any, epoch: int, logs: dict) -> None:
-        s = self.state
-        for k, v in logs.items():
-            s["history"].setdefault(k, []).append(float(v))
-        loss = float(logs.get("val_loss", logs.get("loss", np.inf)))
-        tmp = self.dir / "tmp.weights.h5"
-        if s["best"] is None or loss < s["best"]:
-            s["best"], s["best_epoch"], s["wait"] = loss, epoch + 1, 0
-            model.save_weights(tmp)
-            os.replace(tmp, self.dir / "best.weights.h5")
-        else:
-            s["wait"] += 1
-            if self.lr_decay < 1.0 and s["wait"] < self.patience:
-                # a plateau: go back to the best weights and take smaller steps from there
-                model.load_weights(self.dir / "best.weights.h5")
-                s["lr_scale"] *= self.lr_decay
-                self._set_lr(model)
-        model.save_weights(tmp)
-        os.replace(tmp, self.dir / "last.weights.h5")
-        s["epoch"] = epoch + 1
-        _write_json(self.dir / "state.json", s)  # written last: it marks the epoch as complete
-        if s["wait"] >= self.patience:
-            model.stop_training = True
-
-
-def train(
-    architecture: str,
-    data: str | Path | Dataset | None = None,
-    *,
-    out: str | Path,
-    val: str | Path | Dataset | None = None,
-    test: str | Path | Dataset | None = None,
-    epochs: int = defaults.EPOCHS,
-    batch_size: int = defaults.BATCH_SIZE,
-    seed: int | None = None,
-    class_weight: str | None = None,
-    overrides: dict[str, Any] | None = None,
-    preset: str | Path | None = None,
-    seq_len: int | None = None,
-    patience: int = defaults.PATIENCE,
-    lr_decay: float = defaults.LR_DECAY,
-    token_dropout: float = defaults.TOKEN_DROPOUT,
-    bucket: bool = True,
-    resume: bool = False,
-    overwrite: bool = False,
-    distribute: str | None = None,
-    data_options: DataOptions | None = None,
-    verbose: int | str = "auto",
-) -> Run:
-    """Train ``architecture`` on ``data`` (a file or :class:`Dataset`; None = the built-in dataset) into ``out``.
-
-    Returns a :class:`Run`. ``out`` receives model.keras, labels.json, config.json, metrics.json, history.json,
-    training_curves.png and confusion_matrix.png. See the README for every option.
-    """
-    from .registry import default_registry
-
-    start = time.perf_counter()
-    out = Path(out)
-    partial = out.with_name(out.name + ".partial")
-    if epochs < 1 or batch_size < 1 or patience < 1:
-        raise ZooError("epochs, batch_size and patience must be positive integers.")
-    if not 0 <= token_dropout < 1:
-        raise ZooError(f"token_dropout must be in [0, 1), got {token_dropout}.")
-    if not 0 < lr_decay <= 1:
-        raise ZooError(f"lr_decay must be in (0, 1] (1 disables it), got {lr_decay}.")
-    if class_weight not in (None, "balanced"):
-        raise ZooError(f"Unknown class weighting {class_weight!r}; the option is 'balanced'.")
-    if out.exists() and not overwrite:
-        raise ZooError(f"{out} already exists; choose another --out or pass --overwrite to replace it.")
-    if partial.exists() and not resume:
-        raise ZooError(f"An interrupted run is in {partial}: pass --resume to continue it, or delete it.")
-    if resume and not (partial / "state.json").exists():
-        raise ZooError(f"Nothing to resume: {partial} has no checkpoint. Run without --resume.")
-
-    # -- architecture and hyperparameters (checked before any data is read or TensorFlow imported)
-    arch = default_registry().get(architecture)
-    hp_overrides: dict[str, Any] = {}
-    if preset is not None:
-        from .catalog import load_presets
-
-        presets = load_presets(preset)
-        chosen = [p for p in presets.values() if arch.name in (p.name, p.architecture)] or list(presets.values())
-        if len(chosen) != 1:
-            raise ZooError(f"{preset} has {len(presets)} presets; pass one of them as the architecture name.")
-        if chosen[0].architecture != (arch.preset_of or arch.name):
-            raise ZooError(f"{preset}: preset '{chosen[0].name}' is for '{chosen[0].architecture}', not "
-                           f"'{arch.name}'.")
-        hp_overrides.update(chosen[0].hyperparameters)
-    hp_overrides.update(overrides or {})
-    for key in ("input", "num_features"):
-        if key in hp_overrides:
-            raise ZooError(f"'{key}' is set from the data (text -> tokens, .npz -> features); do not set it.")
-    arch.hyperparameters(**hp_overrides)  # validate early
-
-    # -- data
-    prep = prepare_data(arch, data, val, test, data_options or DataOptions(), seed, seq_len, hp_overrides)
-    notes, enc, hp, num_classes = prep.notes, prep.encoder, prep.hp, prep.num_classes
-    train_ds, val_ds, test_ds = prep.train_ds, prep.val_ds, prep.test_ds
-    opts = data_options or DataOptions()
-    config = {
-        "architecture": arch.preset_of or arch.name, "name": arch.name, "plugin": arch.plugin,
-        "package": f"{arch.package} {arch.version}", "kind": train_ds.kind, "num_classes": num_classes,
-        "hyperparameters": dict(hp), "overrides": prep.overrides,
-        "data": {"train": train_ds.source, "val": val_ds.source if val_ds else None,
-                 "test": test_ds.source if test_ds else None, **vars(opts)},
-        "epochs": epochs, "batch_size": batch_size, "seed": seed, "class_weight": class_weight,
-        "patience": patience, "lr_decay": lr_decay, "token_dropout": token_dropout, "distribute": distribute,
-        "versions": _versions(),
-    }
-    if resume:
-        old = json.loads((partial / "config.json").read_text(encoding="utf-8"))
-        changed = [k for k in ("architecture", "hyperparameters", "data", "batch_size", "seed") if old.get(k) != config[k]]
-        if changed:
-            raise ZooError(f"--resume with different settings than the interrupted run ({', '.join(changed)}); "
-                           f"use the same command, or delete {partial} to start over.")
-
-    # -- TensorFlow from here on
-    import keras
-
-    if seed is not None:
-        keras.utils.set_random_seed(seed)
-        try:
-            import tensorflow as tf
-
-            tf.config.experimental.enable_op_determinism()
-        except (ImportError, AttributeError):
-            pass
-    partial.mkdir(parents=True, exist_ok=True)
-    _write_json(partial / "config.json", config)
-    _write_json(partial / "labels.json", enc.labels)
-
-    vectorizer = prep.make_vectorizer()
-    xt, xv = prep.encode(prep.x_train, vectorizer), prep.encode(prep.x_val, vectorizer)
-    y_train, y_val = prep.y_train, prep.y_val
-
-    def targets(y: np.ndarray) -> np.ndarray:
-        return np.eye(num_classes, dtype="float32")[y] if hp.labels == "categorical" else y
-
-    weights = None
-    if class_weight == "balanced":
-        counts = np.bincount(y_train, minlength=num_classes)
-        weights = {i: float(len(y_train) / (num_classes * c)) for i, c in enumerate(counts) if c}
-
-    strategy = _strategy(distribute)
-    config["replicas"] = strategy.num_replicas_in_sync if strategy is not None else 1
-    # length bucketing needs a network that takes any length (the saved model still gets seq_len-long tokens)
-    bucket = bool(bucket and vectorizer is not None and strategy is None and "variable_length" not in arch.waivers)
-    config["bucket"] = bucket
-    build_overrides = {**prep.overrides, "seq_len": None} if bucket else prep.overrides
-    # prediction may sort rows by length and trim each batch to its longest row: only for a variable-length network
-    # whose output does not depend on padding (its plugin does not waive the variable_length check)
-    config["trim"] = build_overrides.get("seq_len") is None and "variable_length" not in arch.waivers
-    if strategy is not None:
-        with strategy.scope():
-            network = arch.build(num_classes, **build_overrides)
-    else:
-        network = arch.build(num_classes, **build_overrides)
-
-    state = _RunState(partial, patience, lr_decay)
-    state.attach(network)
-    initial_epoch = state.resume(network) if resume else 0
-    if resume:
-        notes.append(f"resumed after epoch {initial_epoch}")
-    if verbose == "auto":
-        verbose = 1 if sys.stdout.isatty() else 2
-    if initial_epoch < epochs and state.state["wait"] < patience:
-        train_input = _train_input(xt, targets(y_train), batch_size, token_dropout if vectorizer else 0.0,
-                                   seed, bucket=bucket, first_epoch=initial_epoch)
-        network.fit(train_input, validation_data=(xv, targets(y_val)), epochs=epochs, initial_epoch=initial_epoch,
-                    shuffle=False, class_weight=weights, callbacks=[state.callback], verbose=verbose)
-    elif (partial / "best.weights.h5").exists():
-        network.load_weights(partial / "best.weights.h5")
-
-    # -- evaluate on the test split (or validation when there is none)
-    if test_ds is not None:
-        x_eval, y_eval, split = prep.encode(prep.x_test, vectorizer), prep.y_test, "test"
-    else:
-        x_eval, y_eval, split = xv, y_val, "validation"
-    probs = network.predict(x_eval, batch_size=256, verbose=0)
-    metrics = classification_metrics(y_eval, probs.argmax(axis=1), enc.labels, split)
-    metrics["source"] = test_ds.source if test_ds is not None else f"{VAL_FRACTION:.0%} of {train_ds.source}"
-    metrics["best_epoch"] = state.state["best_epoch"]
-    metrics["epochs_run"] = state.state["epoch"]
-    metrics["train_seconds"] = round(time.perf_counter() - start, 1)
-
-    # -- the end-to-end model: raw strings in for text, padded features in otherwise
-    if vectorizer is not None:
-        raw = keras.Input(shape=(1,), dtype="string", name="text")
-        model = keras.Model(raw, network(vectorizer(raw)), name=f"{arch.name}_classifier")
-    else:
-        model = network
-    model.save(partial / "model.keras")
-    history = state.state["history"]
-    config["epochs_run"] = state.state["epoch"]
-    _write_json(partial / "config.json", config)
-    _write_json(partial / "history.json", history)
-    _write_json(partial / "metrics.json", metrics)
+def save_run(run_dir: RunDir, classifier: Classifier, record: RunRecord, metrics: dict, history: dict) -> None:
+    """Write every file of the run into its staging directory."""
     from .plots import plot_confusion_matrix, plot_history
 
-    plot_history(history, partial / "training_curves.png", title=f"{arch.name}: training curves")
-    plot_confusion_matrix(metrics["confusion_matrix"], enc.labels, partial / "confusion_matrix.png",
-                          title=f"{arch.name} on {split}: accuracy {metrics['accuracy']:.3f}")
-    for name in ("state.json", "last.weights.h5", "best.weights.h5"):
-        (partial / name).unlink(missing_ok=True)
+    try:
+        classifier.model.save(run_dir.stage(MODEL))
+    except OSError as e:
+        raise ZooError(f"cannot write {run_dir.stage(MODEL)}: {e.strerror or e}.") from None
+    run_dir.write_json(LABELS, classifier.labels)
+    run_dir.write_json(CONFIG, record.to_dict())
+    run_dir.write_json(HISTORY, history)
+    run_dir.write_json(METRICS, metrics)
+    name = record.model.name
+    plot_history(history, run_dir.stage(CURVES), title=f"{name}: training curves")
+    plot_confusion_matrix(metrics["confusion_matrix"], classifier.labels, run_dir.stage(CONFUSION),
+                          title=f"{name} on {metrics['split']}: accuracy {metrics['accuracy']:.3f}")
 
-    # -- publish atomically: OUT appears only complete
-    if out.exists():
-        trash = out.with_name(out.name + ".old")
-        shutil.rmtree(trash, ignore_errors=True)
-        os.replace(out, trash)
-        os.replace(partial, out)
-        shutil.rmtree(trash, ignore_errors=True)
-    else:
-        os.replace(partial, out)
-    classifier = Classifier(model, enc.labels, config)
-    return Run(out, arch.name, dict(hp), enc.labels, metrics, history, classifier, notes)
+
+def _check_resumable(run_dir: RunDir, config: TrainConfig) -> None:
+    staged = run_dir.staged_config()
+    if staged is None:
+        return
+    if "train" not in staged:
+        raise ZooError(f"{run_dir.staging} was interrupted under an older zoo version and cannot be resumed; pass "
+                       "--overwrite to start over.")
+    changed = config.differences(TrainConfig.from_dict(staged["train"], f"{run_dir.staging}/config.json"),
+                                 ignore=("callbacks",))
+    if changed:
+        raise ZooError(f"--resume with different settings than the interrupted run ({', '.join(changed)}); use the "
+                       "same command, or --overwrite to start over.")
+
+
+# -- the pipeline ------------------------------------------------------------------------------------------------
+def train(architecture: str, data: str | Path | None = None, *, resume: bool = False, overwrite: bool = False,
+          verbose: int | str = "auto", **options: Any) -> Run:
+    """Train ``architecture`` on ``data`` (a file; None = the built-in data set) and save the run.
+
+    ``options`` are :class:`zoo.config.TrainConfig` fields (``out``, ``val``, ``test``, ``epochs``, ``seed``,
+    ``hyperparameters``, ``data_options``...; see the README); ``resume`` continues an interrupted run,
+    ``overwrite`` replaces an existing run. Returns a :class:`Run`.
+    """
+    if "overrides" in options:  # the name before the typed config
+        options["hyperparameters"] = {**options.pop("overrides"), **options.get("hyperparameters", {})}
+    try:
+        config = TrainConfig(architecture, data=data, **options)
+    except TypeError as e:
+        raise ZooError(f"zoo.train(): {e}; the options are TrainConfig's fields (see zoo.config).") from None
+    return train_run(config, resume=resume, overwrite=overwrite, verbose=verbose)
+
+
+def train_run(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
+              verbose: int | str = "auto") -> Run:
+    """Run the pipeline for ``config``: see the module docstring for its steps."""
+    start = time.perf_counter()
+    arch, overrides = resolve_architecture(config)
+    if config.out is None:
+        config = config.replace(out=os.path.join("runs", arch.name) if resume else default_out(arch.name))
+    chief = is_chief(config.distribute)
+    run_dir = RunDir(config.out).acquire(resume=resume, overwrite=overwrite) if chief else RunDir.scratch()
+    with run_dir:
+        if resume:
+            _check_resumable(run_dir, config)
+        run_dir.write_json(CONFIG, {"zoo_run": RUN_FORMAT, "train": config.to_dict()})  # what --resume compares
+        splits = prepare_data(config)
+        notes = run_dir.notes + splits.notes
+        hp = resolve_hyperparameters(arch, overrides, splits, config, notes)
+        return _train_network(config, arch, hp, splits, run_dir, chief, notes, start, verbose)
+
+
+def _train_network(config: TrainConfig, arch: Any, hp: Any, splits: Splits, run_dir: RunDir, chief: bool,
+                   notes: list[str], start: float, verbose: int | str) -> Run:
+    _seed(config.seed)
+    strategy = make_strategy(config.distribute)  # before any other TensorFlow op (multi-worker needs that)
+    tokenizer = make_tokenizer(splits, hp)
+    # length bucketing needs a network that takes any length and masks its padding
+    bucket = config.bucket and tokenizer is not None and strategy is None and arch.masks_padding
+    network, spec = build_network(arch, hp, splits, bucket, strategy)
+    from .fitting import EpochBatches
+
+    batches = EpochBatches(encode(splits.train.x, tokenizer, hp), targets(splits.y_train, splits.num_classes,
+                                                                          hp.labels),
+                           config.batch_size, config.seed, bucket, config.token_dropout if tokenizer else 0.0)
+    validation = (encode(splits.val.x, tokenizer, hp), targets(splits.y_val, splits.num_classes, hp.labels))
+    state = fit(network, batches, validation, config, run_dir, _plugin_callbacks(config, run_dir, chief),
+                _class_weights(config, splits.y_train, splits.num_classes), verbose, notes)
+    classifier = Classifier(assemble(network, tokenizer, arch.name), splits.labels, spec)
+    if not chief:
+        return Run(None, arch.name, dict(hp), splits.labels, {}, state["history"], classifier, notes)
+    metrics = evaluate_run(classifier, splits, state, time.perf_counter() - start)
+    data = {name: {"source": ds.source, "examples": len(ds)} for name, ds in
+            (("train", splits.train), ("val", splits.val), ("test", splits.test)) if ds is not None}
+    record = RunRecord(config, spec, data=data, notes=notes, versions=versions(),
+                       replicas=strategy.num_replicas_in_sync if strategy is not None else 1, bucket=bucket,
+                       epochs_run=state["epoch"])
+    classifier.record = record
+    save_run(run_dir, classifier, record, metrics, state["history"])
+    out = run_dir.publish()
+    return Run(out, arch.name, dict(hp), splits.labels, metrics, state["history"], classifier, notes, record)
+
+
+def _plugin_callbacks(config: TrainConfig, run_dir: RunDir, chief: bool) -> list:
+    """The training callbacks plugins provide, by the names in ``config.callbacks``."""
+    if not config.callbacks:
+        return []
+    from .registry import default_registry
+
+    registry = default_registry()
+    if not hasattr(registry, "make_callbacks"):
+        raise ZooError("this zoo has no training-callback plugins.")
+    from .callbacks import CallbackContext
+
+    context = CallbackContext(run_dir=run_dir.staging, config={"train": config.to_dict()},
+                              architecture=config.architecture, seed=config.seed, is_chief=chief)
+    return registry.make_callbacks(list(config.callbacks), context)
+
+
+__all__ = ["Run", "Splits", "train", "train_run", "versions"]

@@ -7,7 +7,7 @@ that ``zoo train NAME --preset FILE`` accepts.
 
 from __future__ import annotations
 
-import os
+import functools
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,8 +16,11 @@ from typing import Any
 import numpy as np
 
 from . import defaults
+from .config import DataOptions, TrainConfig
+from .data import targets
 from .errors import ZooError
-from .training import DataOptions, prepare_data
+from .files import atomic_write
+from .training import encode, make_tokenizer, prepare_data, resolve_architecture, resolve_hyperparameters
 
 STRATEGIES = ("random", "grid", "hyperband")
 FROM_DATA = ("input", "num_features", "seq_len")
@@ -63,6 +66,44 @@ def _define(hp: Any, param: Any) -> Any:
                     sampling="log" if s.get("log") else "linear")
 
 
+HEADER = "# Written by `zoo tune`; use with `zoo train NAME --preset FILE`.\n"
+
+
+def _check_out(out: Path, overwrite: bool) -> None:
+    if not out.exists():
+        return
+    written_by_tune = out.is_file() and out.read_text(encoding="utf-8", errors="replace").startswith(HEADER)
+    if not written_by_tune:
+        raise ZooError(f"{out} exists and was not written by zoo tune; choose another --out.")
+    if not overwrite:
+        raise ZooError(f"{out} already exists; choose another --out or pass --overwrite to replace it.")
+
+
+def _trial_model(hp: Any, arch: Any, space: dict[str, Any], num_classes: int, fixed: dict[str, Any]) -> Any:
+    """One trial's compiled network: the searched values on top of the fixed ones."""
+    chosen = {name: _define(hp, p) for name, p in space.items()}
+    return arch.build(num_classes, **fixed, **chosen)
+
+
+def _trial_fit(hp: Any, model: Any, x: Any, y: Any, validation_data: Any, **kwargs: Any) -> Any:
+    """Fit one trial; token ids past the trial's vocabulary become the unknown-word id, as a smaller one would."""
+    if "vocab_size" in hp.values:
+        v = hp.get("vocab_size")
+        x = np.where(x >= v, 1, x)
+        validation_data = (np.where(validation_data[0] >= v, 1, validation_data[0]), validation_data[1])
+    return model.fit(x, y, validation_data=validation_data, **kwargs)
+
+
+def _write_preset(out: Path, arch: Any, hyperparameters: dict[str, Any], summary: str) -> str:
+    import yaml
+
+    preset = f"{arch.name}-tuned"
+    doc = {"presets": {preset: {"architecture": arch.preset_of or arch.name, "summary": summary,
+                                "hyperparameters": hyperparameters}}}
+    atomic_write(out, HEADER + yaml.safe_dump(doc, sort_keys=False))
+    return preset
+
+
 def tune(
     architecture: str,
     data: Any,
@@ -75,82 +116,59 @@ def tune(
     seed: int = 0,
     overrides: dict[str, Any] | None = None,
     out: str | Path = "preset.yaml",
+    overwrite: bool = False,
     data_options: DataOptions | None = None,
 ) -> TuneResult:
-    """Search hyperparameters on ``data`` (validation: ``val`` or a stratified 10%) and write the best preset."""
-    from .registry import default_registry
-
+    """Search hyperparameters on ``data`` (validation: ``val`` or a stratified 10%) and write the best preset to
+    ``out`` (an existing file only with ``overwrite``, and only one zoo tune wrote)."""
     if strategy not in STRATEGIES:
         raise ZooError(f"Unknown search strategy {strategy!r}; use one of {', '.join(STRATEGIES)}.")
     if trials < 1 or epochs < 1:
         raise ZooError("--trials and --epochs must be positive integers.")
+    out = Path(out)
+    _check_out(out, overwrite)
     try:
         import keras_tuner as kt
     except ImportError:
         raise ZooError("zoo tune needs KerasTuner: pip install 'keras-zoo[tune]' (or keras-tuner).") from None
-    arch = default_registry().get(architecture)
-    fixed = dict(overrides or {})
-    arch.hyperparameters(**fixed)
-    prep = prepare_data(arch, data, val, None, data_options or DataOptions(), seed, None, fixed)
-    space = search_space(arch, fixed, prep.train_ds.kind)
+    config = TrainConfig(architecture, data=data, val=val, seed=seed, batch_size=batch_size,
+                         hyperparameters=dict(overrides or {}), data_options=data_options or DataOptions())
+    arch, fixed = resolve_architecture(config)
+    splits = prepare_data(config)
+    hp = resolve_hyperparameters(arch, fixed, splits, config, [])
+    fixed = {**fixed, "input": hp.input, "seq_len": hp.seq_len, "num_features": hp.num_features}
+    space = search_space(arch, fixed, splits.kind)
     if not space:
         raise ZooError(f"'{arch.name}' declares nothing to search (no `search` entries left to explore).")
 
     import keras
 
     keras.utils.set_random_seed(seed)
-    max_vocab = max([*(arch.schema["vocab_size"].search or []), prep.hp.vocab_size]) \
-        if "vocab_size" in space else None
-    vectorizer = prep.make_vectorizer(vocab_size=max_vocab)
-    xt, xv = prep.encode(prep.x_train, vectorizer), prep.encode(prep.x_val, vectorizer)
-    n = prep.num_classes
-    yt, yv = prep.y_train, prep.y_val
-    labels_mode = prep.hp.labels
-    if labels_mode == "categorical":
-        yt, yv = np.eye(n, dtype="float32")[yt], np.eye(n, dtype="float32")[yv]
-
-    class HyperModel(kt.HyperModel):
-        def build(self, hp: Any) -> Any:
-            chosen = {name: _define(hp, p) for name, p in space.items()}
-            return arch.build(n, **prep.overrides, **chosen)
-
-        def fit(self, hp: Any, model: Any, x: Any, y: Any, validation_data: Any, **kw: Any) -> Any:
-            if "vocab_size" in space:  # ids past this trial's vocabulary become the OOV id, as a smaller vocab would
-                v = hp.get("vocab_size")
-                x = np.where(x >= v, 1, x)
-                validation_data = (np.where(validation_data[0] >= v, 1, validation_data[0]), validation_data[1])
-            return model.fit(x, y, validation_data=validation_data, **kw)
-
+    if "vocab_size" in space:  # tokenize once with the largest vocabulary; trials cut it down (_trial_fit)
+        hp = hp.replace(vocab_size=max([*(arch.schema["vocab_size"].search or []), hp.vocab_size]))
+    tokenizer = make_tokenizer(splits, hp)
+    yt, yv = (targets(y, splits.num_classes, hp.labels) for y in (splits.y_train, splits.y_val))
+    hypermodel = kt.HyperModel()  # this run's build and fit, as the instance's own functions: no subclass needed
+    hypermodel.build = functools.partial(_trial_model, arch=arch, space=space, num_classes=splits.num_classes,
+                                         fixed=fixed)
+    hypermodel.fit = _trial_fit
     with tempfile.TemporaryDirectory(prefix="zoo-tune-") as tmp:
         common = dict(objective="val_loss", directory=tmp, project_name=arch.name, seed=seed, overwrite=True)
         if strategy == "random":
-            tuner = kt.RandomSearch(HyperModel(), max_trials=trials, **common)
+            tuner = kt.RandomSearch(hypermodel, max_trials=trials, **common)
         elif strategy == "grid":
-            tuner = kt.GridSearch(HyperModel(), max_trials=trials, **common)
+            tuner = kt.GridSearch(hypermodel, max_trials=trials, **common)
         else:
-            tuner = kt.Hyperband(HyperModel(), max_epochs=epochs, factor=3, hyperband_iterations=1, **common)
-        tuner.search(xt, yt, validation_data=(xv, yv), epochs=epochs, batch_size=batch_size, verbose=0)
+            tuner = kt.Hyperband(hypermodel, max_epochs=epochs, factor=3, hyperband_iterations=1, **common)
+        tuner.search(encode(splits.train.x, tokenizer, hp), yt, validation_data=(encode(splits.val.x, tokenizer, hp),
+                     yv), epochs=epochs, batch_size=batch_size, verbose=0)
         best_hp = tuner.get_best_hyperparameters(1)[0]
         done = [t for t in tuner.oracle.trials.values() if t.score is not None]
         best_trial = min(done, key=lambda t: t.score)
     best = {name: _define(best_hp, p) for name, p in space.items()}
     best = {k: (v.item() if hasattr(v, "item") else v) for k, v in best.items()}
-    hyperparameters = {**{k: v for k, v in fixed.items()}, **best}
-
-    import yaml
-
-    out = Path(out)
-    preset = f"{arch.name}-tuned"
-    doc = {"presets": {preset: {
-        "architecture": arch.preset_of or arch.name,
-        "summary": f"zoo tune ({strategy}, {len(done)} trials) on {prep.train_ds.source}: "
-                   f"val_loss {best_trial.score:.4f}",
-        "hyperparameters": hyperparameters,
-    }}}
-    tmp_out = out.with_name(out.name + ".tmp")
-    tmp_out.write_text("# Written by `zoo tune`; use with `zoo train NAME --preset FILE`.\n"
-                       + yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
-    os.replace(tmp_out, out)
+    summary = f"zoo tune ({strategy}, {len(done)} trials) on {splits.train.source}: val_loss {best_trial.score:.4f}"
+    preset = _write_preset(out, arch, {**dict(overrides or {}), **best}, summary)
     return TuneResult(best, float(best_trial.score), len(done), out, preset)
 
 

@@ -1,6 +1,7 @@
 """Data files: every format reads the same examples; every listed bad input gets its exact error."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -96,22 +97,107 @@ def test_single_class_and_unseen_labels_are_refused():
         enc.encode(["a", "c"], "val.txt", [3, 7])
 
 
-def test_npz_dense_ragged_and_padded_forms(tmp_path):
+def test_npz_dense_concatenated_and_padded_forms(tmp_path):
     rng = np.random.default_rng(0)
     dense = rng.normal(size=(4, 5, 3)).astype("float32")
     np.savez(tmp_path / "dense.npz", X=dense, y=np.array(["a", "b", "a", "b"]))
     ds = load_dataset(tmp_path / "dense.npz")
     assert ds.kind == "features" and len(ds) == 4 and ds.x[0].shape == (5, 3) and ds.y == ["a", "b", "a", "b"]
 
-    ragged = np.empty(3, dtype=object)
-    for i, n in enumerate((2, 6, 4)):
-        ragged[i] = rng.normal(size=(n, 3))
-    np.savez(tmp_path / "ragged.npz", X=ragged, y=np.array([0, 1, 1]))
-    ds = load_dataset(tmp_path / "ragged.npz")
+    seqs = [rng.normal(size=(n, 3)).astype("float32") for n in (2, 6, 4)]
+    np.savez(tmp_path / "concat.npz", X=np.concatenate(seqs), lengths=np.array([2, 6, 4]), y=np.array([0, 1, 1]))
+    ds = load_dataset(tmp_path / "concat.npz")
     assert [x.shape[0] for x in ds.x] == [2, 6, 4] and ds.y == [0, 1, 1]
+    assert all(np.array_equal(a, b) for a, b in zip(ds.x, seqs))
 
     np.savez(tmp_path / "padded.npz", X=dense, lengths=np.array([1, 2, 3, 5]), y=np.array([0, 1, 0, 1]))
     assert [x.shape[0] for x in load_dataset(tmp_path / "padded.npz").x] == [1, 2, 3, 5]
+
+
+def test_object_arrays_need_allow_pickle_and_the_refusal_says_how_to_convert(tmp_path):
+    ragged = np.empty(3, dtype=object)
+    for i, n in enumerate((2, 6, 4)):
+        ragged[i] = np.ones((n, 3))
+    np.savez(tmp_path / "ragged.npz", X=ragged, y=np.array([0, 1, 1]))
+    with pytest.raises(DataError, match=r"ragged\.npz: array 'X' is an object array, which NumPy stores as a pickle "
+                                        r".* np\.savez\(.*X=np\.concatenate\(seqs\), lengths=.* --allow-pickle"):
+        load_dataset(tmp_path / "ragged.npz")
+    ds = load_dataset(tmp_path / "ragged.npz", allow_pickle=True)
+    assert [x.shape[0] for x in ds.x] == [2, 6, 4]
+
+
+@pytest.mark.parametrize("content,message", [
+    (b"\x80\x04K\x01.", "not an .npz file: a pickle, which can run code when read"),
+    (b"\x93NUMPY\x01\x00", "not an .npz file: a single .npy array"),
+    (b"PK\x03\x04 truncated", "not an .npz file: not a zip archive of arrays"),
+    (b"text,label\nhi,a\n", "not an .npz file: not a zip archive of arrays"),
+])
+def test_files_that_are_not_npz_archives_are_refused_unread(tmp_path, content, message):
+    path = tmp_path / "data.npz"
+    path.write_bytes(content)
+    with pytest.raises(DataError, match=f"data.npz: {message}"):
+        load_dataset(path)
+
+
+def test_a_truncated_npz_is_one_data_error(tmp_path):
+    np.savez(tmp_path / "full.npz", X=np.ones((50, 4, 2)), y=np.arange(50) % 2)
+    data = (tmp_path / "full.npz").read_bytes()
+    (tmp_path / "cut.npz").write_bytes(data[: len(data) // 2])
+    with pytest.raises(DataError, match="cut.npz: not an .npz file"):
+        load_dataset(tmp_path / "cut.npz")
+
+
+@pytest.mark.parametrize("lengths,message", [
+    ([2, -1, 3], r"lengths\[1\] is -1; every sequence needs at least 1 timestep"),
+    ([2, 0, 3], r"lengths\[1\] is 0; every sequence needs at least 1 timestep"),
+    ([2.5, 1, 3], "'lengths' must be a 1-D array of whole numbers"),
+    ([2, 1], "'lengths' has 2 entries but there are 3 samples"),
+    ([2, 9, 3], r"lengths\[1\] is 9, more than X's 5 timesteps"),
+])
+def test_bad_lengths_are_refused(tmp_path, lengths, message):
+    np.savez(tmp_path / "p.npz", X=np.ones((3, 5, 2)), lengths=np.array(lengths), y=np.array([0, 1, 0]))
+    with pytest.raises(DataError, match=message):
+        load_dataset(tmp_path / "p.npz")
+
+
+def test_concatenated_lengths_must_add_up(tmp_path):
+    np.savez(tmp_path / "c.npz", X=np.ones((10, 2)), lengths=np.array([3, 3, 3]), y=np.array([0, 1, 0]))
+    with pytest.raises(DataError, match="lengths add up to 9 timesteps but X has 10 rows"):
+        load_dataset(tmp_path / "c.npz")
+
+
+def test_labels_that_mix_integers_and_strings_are_refused(tmp_path):
+    path = write(tmp_path, "m.jsonl", '{"text": "a", "label": 1}\n{"text": "b", "label": "joy"}\n'
+                                      '{"text": "c", "label": 2}\n')
+    with pytest.raises(DataError, match=r"m.jsonl: labels mix integers and strings \(line 1 has 1, line 2 has "
+                                        r"'joy'\); write every label the same way\."):
+        load_dataset(path)
+
+
+def test_a_text_column_equal_to_the_label_column_is_refused(tmp_path):
+    from zoo.errors import ZooError
+
+    with pytest.raises(ZooError, match="--text-column and --label-column are both 'label'"):
+        load_dataset(write(tmp_path, "d.csv", "text,label\nhi,a\n"), text_column="label")
+
+
+@pytest.mark.parametrize("kind", ["device", "fifo", "directory"])
+def test_only_regular_files_are_read(tmp_path, kind):
+    import os
+
+    if kind == "device":
+        path = "/dev/zero"
+        expected = "not a regular file (a character device)"
+    elif kind == "fifo":
+        path = tmp_path / "pipe.txt"
+        os.mkfifo(path)  # opening it would block forever waiting for a writer
+        expected = "not a regular file (a FIFO)"
+    else:
+        path = tmp_path
+        expected = "not a regular file (a directory)"
+    for fmt in (None, "npz"):
+        with pytest.raises(DataError, match=re.escape(f"{path}: {expected}; pass a data file.")):
+            load_dataset(path, format=fmt)
 
 
 @pytest.mark.parametrize("arrays,message", [
@@ -140,7 +226,7 @@ def test_nan_and_inconsistent_feature_counts_name_the_sample(tmp_path):
     ragged[0], ragged[1] = np.ones((3, 2)), np.ones((3, 5))
     np.savez(tmp_path / "widths.npz", X=ragged, y=np.array([0, 1]))
     with pytest.raises(DataError, match="sample 1 has 5 features per timestep, sample 0 has 2"):
-        load_dataset(tmp_path / "widths.npz")
+        load_dataset(tmp_path / "widths.npz", allow_pickle=True)
 
 
 def test_stratified_split_keeps_every_class_in_both_parts():

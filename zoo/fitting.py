@@ -1,0 +1,164 @@
+"""The training loop's parts: the batches of each epoch, and the per-epoch bookkeeping (checkpoint, early
+stopping, learning-rate decay on a plateau) that lets a run stop and resume.
+
+Which rows form each batch, in which order, and which tokens word dropout replaces are drawn from a NumPy
+generator seeded with ``(seed, epoch)``: an epoch's batches depend on nothing else, so a run resumed after any
+epoch sees exactly the batches the uninterrupted run saw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from .data import bucket_width, token_lengths
+
+BUCKET_POOL = 16  # batches per sorted pool: rows of similar length end up together, the order stays random
+
+
+def token_batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generator,
+                  pool: int = BUCKET_POOL) -> list[np.ndarray]:
+    """One epoch's batches of row indices, grouped by the rows' ``lengths``: shuffle, sort each pool of ``pool``
+    batches by length, cut it into batches, shuffle the batch order. Rows of a batch then have similar lengths, so
+    cutting the batch to its longest row (rounded up to 8) skips most of the padding the recurrence would step
+    over.
+
+    >>> batches = token_batches(np.array([5, 1, 9, 2]), 2, np.random.default_rng(0))
+    >>> sorted(sorted(b.tolist()) for b in batches)
+    [[0, 2], [1, 3]]
+    """
+    order = rng.permutation(len(lengths))
+    batches = []
+    for start in range(0, len(order), batch_size * pool):
+        chunk = order[start:start + batch_size * pool]
+        chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
+        batches += [chunk[i:i + batch_size] for i in range(0, len(chunk), batch_size)]
+    return [batches[i] for i in rng.permutation(len(batches))]
+
+
+class EpochBatches:
+    """The training batches, one pass per epoch, as NumPy arrays or a ``tf.data`` pipeline for ``fit``.
+
+    ``bucket`` (token ids only): batches of similar-length rows, each cut to its longest row, so the network must
+    take any length. ``token_dropout``: each epoch that fraction of the real tokens becomes the out-of-vocabulary
+    id 1 (word dropout: the model cannot lean on single words). ``seed`` None draws a fresh order every run.
+    """
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, batch_size: int, seed: int | None, bucket: bool = False,
+                 token_dropout: float = 0.0):
+        self.x, self.y = x, y
+        self.batch_size = batch_size
+        self.seed = seed
+        self.bucket = bucket
+        self.token_dropout = token_dropout
+        self.lengths = token_lengths(x) if bucket else None
+        self.next_epoch = 0  # the epoch the tf.data pipeline produces next
+
+    def __len__(self) -> int:
+        return -(-len(self.x) // self.batch_size)
+
+    def epoch(self, epoch: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """The batches of ``epoch`` (0-based), always the same for a given seed."""
+        rng = np.random.default_rng(None if self.seed is None else [self.seed, epoch])
+        if self.bucket:
+            index = token_batches(self.lengths, self.batch_size, rng)
+        else:
+            order = rng.permutation(len(self.x))
+            index = [order[i:i + self.batch_size] for i in range(0, len(order), self.batch_size)]
+        for idx in index:
+            xb = self.x[idx]
+            if self.bucket:
+                xb = xb[:, :bucket_width(self.lengths[idx].max(), self.x.shape[1])]
+            if self.token_dropout > 0:
+                hit = rng.random(xb.shape) < self.token_dropout
+                xb = np.where(hit & (xb > 1), 1, xb)  # 0 is padding, 1 the unknown-word id
+            yield xb, self.y[idx]
+
+    def _generate(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        epoch = self.next_epoch
+        self.next_epoch += 1
+        yield from self.epoch(epoch)
+
+    def dataset(self, first_epoch: int = 0) -> Any:
+        """A ``tf.data.Dataset`` that yields epoch ``first_epoch``'s batches on its first pass, the next epoch's on
+        its second, and so on (Keras's ``fit`` makes one pass per epoch)."""
+        import tensorflow as tf
+
+        self.next_epoch = first_epoch
+        x_spec = tf.TensorSpec((None, *([None] if self.bucket else list(self.x.shape[1:]))),
+                               tf.as_dtype(self.x.dtype))
+        ds = tf.data.Dataset.from_generator(self._generate, output_signature=(
+            x_spec, tf.TensorSpec((None, *self.y.shape[1:]), tf.as_dtype(self.y.dtype))))
+        ds = ds.apply(tf.data.experimental.assert_cardinality(len(self)))
+        options = tf.data.Options()
+        # a generator has no files to split between workers: each worker takes its share of the batches
+        options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+        return ds.with_options(options).prefetch(tf.data.AUTOTUNE)
+
+
+class EpochLoop:
+    """Per-epoch bookkeeping that survives an interruption: history, the best validation loss and its weights,
+    early stopping after ``patience`` epochs without improvement, and on a plateau a return to the best weights
+    with the learning rate scaled by ``lr_decay`` (1 = off). Each epoch ends with a checkpoint in ``run_dir``.
+    """
+
+    def __init__(self, model: Any, run_dir: Any, patience: int, lr_decay: float):
+        self.model = model
+        self.run_dir = run_dir
+        self.patience = patience
+        self.lr_decay = lr_decay
+        self.base_lr = float(np.asarray(model.optimizer.learning_rate))
+        self.state: dict[str, Any] = {"epoch": 0, "history": {}, "best": None, "best_epoch": None, "wait": 0,
+                                      "lr_scale": 1.0}
+
+    @property
+    def stopped(self) -> bool:
+        return self.state["wait"] >= self.patience
+
+    def resume(self) -> int:
+        """Restore the latest checkpoint, if any; the number of epochs already done."""
+        state = self.run_dir.load_checkpoint(self.model)
+        if state is not None:
+            self.state = state
+            self._set_lr()
+        return int(self.state["epoch"])
+
+    def _set_lr(self) -> None:
+        # weights files carry the optimizer's learning rate too: always set it from the base rate and the scale
+        self.model.optimizer.learning_rate.assign(self.base_lr * self.state["lr_scale"])
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        s = self.state
+        for k, v in (logs or {}).items():
+            s["history"].setdefault(k, []).append(float(v))
+        loss = float((logs or {}).get("val_loss", (logs or {}).get("loss", np.inf)))
+        improved = s["best"] is None or loss < s["best"]
+        if improved:
+            s["best"], s["best_epoch"], s["wait"] = loss, epoch + 1, 0
+        else:
+            s["wait"] += 1
+            if self.lr_decay < 1.0 and s["wait"] < self.patience:
+                # a plateau: go back to the best weights and take smaller steps from there
+                self.model.load_weights(self.run_dir.best_weights())
+                s["lr_scale"] *= self.lr_decay
+                self._set_lr()
+        s["epoch"] = epoch + 1
+        self.run_dir.save_checkpoint(self.model, s, improved)
+        if self.stopped:
+            self.model.stop_training = True
+
+    def restore_best(self, logs: dict | None = None) -> None:
+        """Load the best weights seen (the end of a run, stopped early or not)."""
+        best = self.run_dir.best_weights()
+        if best is not None:
+            self.model.load_weights(best)
+
+    def callback(self) -> Any:
+        import keras
+
+        return keras.callbacks.LambdaCallback(on_epoch_end=self.on_epoch_end, on_train_end=self.restore_best)
+
+
+__all__ = ["EpochBatches", "EpochLoop", "token_batches"]
