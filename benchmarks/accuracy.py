@@ -36,13 +36,13 @@ def trec_file(src: Path, dst: Path) -> Path:
 
 def save(out: Path, seed: int, row: dict) -> None:
     """Merge ``row`` into the results file, replacing an earlier row for the same data set and architecture."""
-    from zoo.training import _versions
+    from zoo.training import versions
 
     old = json.loads(out.read_text())["results"] if out.exists() else []
     rows = [r for r in old if (r["dataset"], r["architecture"]) != (row["dataset"], row["architecture"])] + [row]
     order = {name: i for i, name in enumerate(["emotion", "trec6"])}
     rows.sort(key=lambda r: (order.get(r["dataset"], 9), r["architecture"]))
-    meta = {"machine": f"{platform.machine()}, {os.cpu_count()} CPUs", "seed": seed, "versions": _versions()}
+    meta = {"machine": f"{platform.machine()}, {os.cpu_count()} CPUs", "seed": seed, "versions": versions()}
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"meta": meta, "results": rows}, indent=2) + "\n")
 

@@ -278,10 +278,10 @@ def _measure_keras(variant: str, arch: str, spec: dict, job: dict) -> dict:
         # process for a while (measured here; the other variants never touch tf.data, and a served model neither).
         # What `zoo train` does by default on text: a variable-length network fed batches of similar-length rows,
         # each trimmed to its longest row (rounded up to 8); the same rows, so the same work minus padding
-        from zoo.training import _train_input
+        from zoo.fitting import EpochBatches
 
-        ds = list(_train_input(xt[:len(batches) * BATCH], onehot[yt[:len(batches) * BATCH]], BATCH, 0.0, seed=0,
-                               bucket=True).as_numpy_iterator())
+        ds = list(EpochBatches(xt[:len(batches) * BATCH], onehot[yt[:len(batches) * BATCH]], BATCH, seed=0,
+                               bucket=True).dataset().as_numpy_iterator())
         for xb, yb in ds[:3]:
             bucketed.train_on_batch(xb, yb)  # warm-up: a few widths, until the train function stops retracing
         start = time.perf_counter()

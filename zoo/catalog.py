@@ -28,6 +28,7 @@ UNWAIVABLE = ("softmax_head",)
 CHECKS = ("softmax_head", "mixed_precision", "train_categorical", "train_sparse", "save_load", "batch_sizes",
           "input_modes", "variable_length", "lazy_import", "invalid_num_classes", "cudnn_eligible")
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+MAX_NODES = 100_000  # values a catalog or preset file may hold once its aliases are expanded
 
 
 @dataclass(frozen=True)
@@ -74,8 +75,11 @@ class _Doc:
         try:
             node = loader.get_single_node()
             if node is not None:
+                _check_expansion(self.path, node)  # before anything walks it: aliases can expand exponentially
                 self._walk(node, ())
             self.data = loader.construct_document(node) if node is not None else None
+        except RecursionError:
+            raise CatalogError(f"{self.path}: nested too deeply to be a catalog or preset file.") from None
         except yaml.MarkedYAMLError as e:
             mark = e.problem_mark or e.context_mark
             line = f":{mark.line + 1}" if mark else ""
@@ -86,6 +90,7 @@ class _Doc:
             loader.dispose()
 
     def _walk(self, node: yaml.Node, keypath: tuple) -> None:
+        # (aliases are walked again where they are used: _check_expansion bounded the total first)
         self.lines.setdefault(keypath, node.start_mark.line + 1)
         if isinstance(node, yaml.MappingNode):
             seen = set()
@@ -109,6 +114,41 @@ class _Doc:
         where = f"{self.path}:{line}" if line else self.path
         key = ".".join(map(str, keypath)) or "(top level)"
         return CatalogError(f"{where}: {key}: {problem}")
+
+
+def _check_expansion(path: str, root: yaml.Node) -> None:
+    """Refuse a document whose aliases expand to more than ``MAX_NODES`` values, or refer to themselves.
+
+    Each distinct node is sized once (iteratively, memoized), so a "billion laughs" file costs its own length
+    to check, not its expansion.
+    """
+    size: dict[int, int] = {}
+    open_: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if key in size:
+            continue
+        kids = ([n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode) else
+                list(node.value) if isinstance(node, yaml.SequenceNode) else [])
+        if children_done:
+            open_.discard(key)
+            size[key] = 1 + sum(size[id(k)] for k in kids)
+            if size[key] > MAX_NODES:
+                raise CatalogError(f"{path}:{node.start_mark.line + 1}: expands to more than {MAX_NODES:,} values "
+                                   "through YAML aliases (&anchor / *alias); write the values out instead.")
+            continue
+        if key in open_:
+            raise CatalogError(f"{path}:{node.start_mark.line + 1}: a YAML alias refers to the node that contains it "
+                               "(a recursive structure); catalogs and presets must be plain trees.")
+        open_.add(key)
+        stack.append((node, True))
+        for kid in kids:
+            if id(kid) in open_:
+                raise CatalogError(f"{path}:{kid.start_mark.line + 1}: a YAML alias refers to the node that "
+                                   "contains it (a recursive structure); catalogs and presets must be plain trees.")
+            stack.append((kid, False))
 
 
 def _expect(doc: _Doc, keypath: tuple, value: Any, kind: type | tuple, what: str) -> Any:

@@ -362,8 +362,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         except Exception as e:  # noqa: BLE001 - a bug: one line here, the traceback with --debug
             if debug:
                 raise
-            print(f"zoo: error: internal error ({type(e).__name__}: {e}); run again with --debug for the traceback "
-                  "and please report it.", file=sys.stderr)
+            detail = (str(e).strip().splitlines() or [""])[0][:200]
+            print(f"zoo: error: internal error ({type(e).__name__}: {detail}); run again with --debug for the "
+                  "traceback and please report it.", file=sys.stderr)
             return 1
 
 

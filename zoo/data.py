@@ -398,8 +398,8 @@ def stratified_split(y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndar
 def choose_seq_len(lengths: list[int], cap: int | None, quantile: float = 0.99) -> int:
     """A sequence length from the data: the ``quantile`` of lengths rounded up to a multiple of 8, capped.
 
-    >>> choose_seq_len([10] * 98 + [40, 300], cap=150)
-    40
+    >>> choose_seq_len([10] * 98 + [40, 300], cap=150), choose_seq_len(list(range(1, 101)), cap=None)
+    (150, 104)
     """
     if not lengths:
         return 8

@@ -161,4 +161,76 @@ class EpochLoop:
         return keras.callbacks.LambdaCallback(on_epoch_end=self.on_epoch_end, on_train_end=self.restore_best)
 
 
-__all__ = ["EpochBatches", "EpochLoop", "token_batches"]
+def _multiworker_step(network: Any, strategy: Any, batch_size: int, class_weight: dict | None) -> Any:
+    """One synchronous training step over every worker: returns the summed loss and correct-prediction count."""
+    import keras
+    import tensorflow as tf
+
+    loss_fn = keras.losses.get(network.loss)  # per-example losses
+    weights = None if not class_weight else tf.constant(
+        [class_weight.get(i, 1.0) for i in range(network.output_shape[-1])], tf.float32)
+
+    def step(x: Any, y: Any) -> Any:
+        with tf.GradientTape() as tape:
+            probs = network(x, training=True)
+            per_example = loss_fn(y, probs)
+            labels = tf.argmax(y, -1) if len(y.shape) > 1 else tf.cast(y, tf.int64)
+            if weights is not None:
+                per_example *= tf.gather(weights, labels)
+            loss = tf.nn.compute_average_loss(per_example, global_batch_size=batch_size)
+        grads = tape.gradient(loss, network.trainable_variables)
+        network.optimizer.apply_gradients(zip(grads, network.trainable_variables))
+        correct = tf.reduce_sum(tf.cast(tf.equal(tf.argmax(probs, -1), labels), tf.float32))
+        return tf.reduce_sum(per_example), correct, tf.cast(tf.shape(x)[0], tf.float32)
+
+    @tf.function
+    def run(x: Any, y: Any) -> Any:
+        results = strategy.run(step, args=(x, y))
+        return [strategy.reduce("SUM", r, axis=None) for r in results]
+
+    return run
+
+
+def _evaluate_locally(network: Any, x: np.ndarray, y: np.ndarray, batch_size: int = 256) -> tuple[float, float]:
+    """Validation loss and accuracy on this worker (every worker holds the same weights and validation data)."""
+    import keras
+
+    loss_fn = keras.losses.get(network.loss)
+    losses, correct = [], 0
+    for start in range(0, len(x), batch_size):
+        probs = network(x[start:start + batch_size], training=False)
+        yb = y[start:start + batch_size]
+        losses.append(np.asarray(loss_fn(yb, probs)))
+        labels = yb.argmax(-1) if yb.ndim > 1 else yb
+        correct += int((np.asarray(probs).argmax(-1) == labels).sum())
+    return float(np.concatenate(losses).mean()), correct / len(x)
+
+
+def fit_multiworker(network: Any, batches: EpochBatches, validation: tuple, epochs: int, initial_epoch: int,
+                    callbacks: list, class_weight: dict | None) -> None:
+    """Keras's ``fit`` for a MultiWorkerMirroredStrategy, written out: Keras 3's own cannot run under one (it
+    reduces each scalar log over axis 0 across workers and fails: tensorflow/tensorflow#72388). Every worker runs
+    the same steps in lockstep, gradients are summed across workers, and each worker then computes the same
+    validation loss from the same weights, so the callbacks (checkpoints, early stopping) agree everywhere."""
+    import keras
+
+    strategy = network.distribute_strategy
+    step = _multiworker_step(network, strategy, batches.batch_size, class_weight)
+    dataset = strategy.experimental_distribute_dataset(batches.dataset(first_epoch=initial_epoch))
+    hooks = keras.callbacks.CallbackList(callbacks, model=network)
+    hooks.on_train_begin()
+    for epoch in range(initial_epoch, epochs):
+        hooks.on_epoch_begin(epoch)
+        total = correct = count = 0.0
+        for x, y in dataset:
+            loss_sum, right, rows = step(x, y)
+            total, correct, count = total + float(loss_sum), correct + float(right), count + float(rows)
+        val_loss, val_accuracy = _evaluate_locally(network, *validation)
+        hooks.on_epoch_end(epoch, {"loss": total / max(count, 1), "accuracy": correct / max(count, 1),
+                                   "val_loss": val_loss, "val_accuracy": val_accuracy})
+        if network.stop_training:
+            break
+    hooks.on_train_end()
+
+
+__all__ = ["EpochBatches", "EpochLoop", "fit_multiworker", "token_batches"]

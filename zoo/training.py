@@ -282,7 +282,12 @@ def fit(network: Any, batches: Any, validation: tuple, config: TrainConfig, run_
     done = loop.resume()
     if done:
         notes.append(f"resumed after epoch {done}")
-    if done < config.epochs and not loop.stopped:
+    if done < config.epochs and not loop.stopped and config.distribute == "multiworker":
+        from .fitting import fit_multiworker
+
+        fit_multiworker(network, batches, validation, config.epochs, done, [loop.callback(), *callbacks],
+                        class_weight)
+    elif done < config.epochs and not loop.stopped:
         if verbose == "auto":
             verbose = 1 if sys.stdout.isatty() else 2
         network.fit(batches.dataset(first_epoch=done), validation_data=validation, epochs=config.epochs,

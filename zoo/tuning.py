@@ -104,6 +104,14 @@ def _write_preset(out: Path, arch: Any, hyperparameters: dict[str, Any], summary
     return preset
 
 
+def _make_tuner(kt: Any, strategy: str, hypermodel: Any, trials: int, epochs: int, common: dict) -> Any:
+    if strategy == "random":
+        return kt.RandomSearch(hypermodel, max_trials=trials, **common)
+    if strategy == "grid":
+        return kt.GridSearch(hypermodel, max_trials=trials, **common)
+    return kt.Hyperband(hypermodel, max_epochs=epochs, factor=3, hyperband_iterations=1, **common)
+
+
 def tune(
     architecture: str,
     data: Any,
@@ -153,13 +161,8 @@ def tune(
                                          fixed=fixed)
     hypermodel.fit = _trial_fit
     with tempfile.TemporaryDirectory(prefix="zoo-tune-") as tmp:
-        common = dict(objective="val_loss", directory=tmp, project_name=arch.name, seed=seed, overwrite=True)
-        if strategy == "random":
-            tuner = kt.RandomSearch(hypermodel, max_trials=trials, **common)
-        elif strategy == "grid":
-            tuner = kt.GridSearch(hypermodel, max_trials=trials, **common)
-        else:
-            tuner = kt.Hyperband(hypermodel, max_epochs=epochs, factor=3, hyperband_iterations=1, **common)
+        tuner = _make_tuner(kt, strategy, hypermodel, trials, epochs, dict(
+            objective="val_loss", directory=tmp, project_name=arch.name, seed=seed, overwrite=True))
         tuner.search(encode(splits.train.x, tokenizer, hp), yt, validation_data=(encode(splits.val.x, tokenizer, hp),
                      yv), epochs=epochs, batch_size=batch_size, verbose=0)
         best_hp = tuner.get_best_hyperparameters(1)[0]

@@ -24,7 +24,7 @@ def test_zoo_train_bilstm_without_data_trains_on_the_bundled_dataset(tmp_path):
     out = tmp_path / "runs" / "bilstm"  # the documented default run directory
     metrics = json.loads((out / "metrics.json").read_text())
     config = json.loads((out / "config.json").read_text())
-    assert config["data"]["train"] == "builtin:japanese_vowels/train"
+    assert config["data"]["train"]["source"] == "builtin:japanese_vowels/train" and config["train"]["data"] is None
     assert metrics["split"] == "test" and metrics["num_examples"] == 370
     assert metrics["accuracy"] >= 0.85  # nine speakers: chance is about 0.11
     assert f"test accuracy {metrics['accuracy']:.4f}" in proc.stdout

@@ -13,7 +13,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 CORE = ["zoo", "zoo.errors", "zoo.hookspecs", "zoo.hyperparameters", "zoo.catalog", "zoo.registry", "zoo.contract",
-        "zoo.builder", "zoo.layers", "zoo.info", "zoo.scaffold", "zoo.testing", "zoo.cli"]
+        "zoo.builder", "zoo.layers", "zoo.info", "zoo.scaffold", "zoo.testing", "zoo.cli", "zoo.config", "zoo.files",
+        "zoo.rundir", "zoo.record", "zoo.data", "zoo.fitting", "zoo.metrics"]
 EXTRA_PLUGINS = sorted({ep.name for ep in entry_points(group="zoo.plugins")} - {"lstm", "stacked_lstm", "bilstm"})
 
 pytestmark = pytest.mark.usefixtures("keras_session")

@@ -1,5 +1,7 @@
 """zoo.inference.Runner: the same probabilities on every path, XLA only where the rule says, graceful fallback."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -165,12 +167,15 @@ def test_a_network_that_waives_variable_length_is_never_trimmed():
     model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(pooled))
     rng = np.random.default_rng(8)
     seqs = [rng.normal(size=(n, 3)).astype("float32") + 1 for n in (2, 9, 4, 30)]
-    config = {"kind": "features", "hyperparameters": {"num_features": 3, "seq_len": None}}
+    from zoo.record import ModelSpec
+
+    spec = ModelSpec("x", "x", "x", "pkg", "1", "features", 2, {"num_features": 3, "seq_len": None}, parts=(),
+                     trim=False, seq_len=None, num_features=3)
     whole = model.predict(pad_features(seqs, None), verbose=0)
-    untrimmed = Classifier(model, ["a", "b"], {**config, "trim": False}, jit_compile=False)
+    untrimmed = Classifier(model, ["a", "b"], spec, jit_compile=False)
     for batch_size in (1, 3, 256):
         np.testing.assert_allclose(untrimmed.predict_proba(seqs, batch_size=batch_size), whole, atol=1e-6)
-    trimmed = Classifier(model, ["a", "b"], {**config, "trim": True}, jit_compile=False)
+    trimmed = Classifier(model, ["a", "b"], dataclasses.replace(spec, trim=True), jit_compile=False)
     assert not np.allclose(trimmed.predict_proba(seqs, batch_size=1), whole, atol=1e-3)  # why the flag matters
 
 
