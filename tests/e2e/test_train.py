@@ -254,3 +254,26 @@ def test_tune_writes_a_preset_that_train_accepts(tmp_path, text_data):
                     verbose=0)
     for key, value in preset.hyperparameters.items():
         assert run.hyperparameters[key] == value
+
+
+def test_a_run_written_before_the_typed_config_still_loads_and_evaluates(trained, tmp_path, text_data):
+    """Runs from the previous zoo version have a flat config.json (no "zoo_run"); they load unchanged."""
+    import shutil
+
+    old = tmp_path / "old"
+    shutil.copytree(trained.out, old)
+    new = json.loads((old / "config.json").read_text())
+    train, model = new["train"], new["model"]
+    legacy = {"architecture": model["architecture"], "name": model["name"], "plugin": model["plugin"],
+              "package": f"{model['package']} {model['version']}", "kind": model["kind"],
+              "num_classes": model["num_classes"], "hyperparameters": model["hyperparameters"], "overrides": {},
+              "data": {"train": train["data"], "val": train["val"], "test": train["test"], "text_column": "text",
+                       "label_column": "label", "sep": None, "encoding": "utf-8", "format": None},
+              "epochs": 6, "batch_size": 32, "seed": 0, "class_weight": None, "patience": 6, "lr_decay": 0.3,
+              "token_dropout": 0.15, "distribute": None, "versions": new["versions"], "replicas": 1,
+              "bucket": True, "trim": True, "epochs_run": 6}
+    (old / "config.json").write_text(json.dumps(legacy))
+    texts = ["i feel so happy and glad", "i cry and feel blue"]
+    np.testing.assert_allclose(zoo.load(old).predict_proba(texts), trained.classifier.predict_proba(texts),
+                               atol=1e-6)
+    assert zoo.evaluate(old, text_data["test"])["confusion_matrix"] == trained.metrics["confusion_matrix"]
