@@ -160,6 +160,9 @@ def _custom_objects(spec: ModelSpec) -> dict[str, Any]:
     from . import layers
 
     objects = dict(layers.custom_objects()) if hasattr(layers, "custom_objects") else {}
+    from .keras_layers import Standardize
+
+    objects.setdefault("zoo>Standardize", Standardize)
     for name in spec.custom_objects:
         module, _, attr = name.partition(":")
         try:

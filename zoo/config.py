@@ -8,8 +8,8 @@ compares the two as objects). :class:`DataOptions` is the same for how data file
 Nothing here imports TensorFlow.
 
 >>> config = TrainConfig("bilstm", data="train.txt", epochs=5)
->>> config.epochs, config.batch_size, config.data_options.encoding
-(5, 32, 'utf-8')
+>>> config.epochs, config.batch_size, config.schedule, config.data_options.encoding
+(5, 32, 'cosine', 'utf-8')
 >>> TrainConfig.from_dict(config.to_dict()) == config
 True
 >>> TrainConfig("bilstm", epochs=0)
@@ -52,6 +52,14 @@ def _float(lo: float, hi: float, lo_open: bool = False, hi_open: bool = False) -
         ok = isinstance(v, numbers.Real) and not isinstance(v, bool)
         ok = ok and (v > lo if lo_open else v >= lo) and (v < hi if hi_open else v <= hi)
         return None if ok else f"a number in {'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
+    return check
+
+
+def _float_or_none(lo: float, hi: float) -> Callable[[Any], str | None]:
+    inner = _float(lo, hi)
+
+    def check(v: Any) -> str | None:
+        return None if v is None else inner(v)
     return check
 
 
@@ -171,8 +179,10 @@ class TrainConfig:
                               metavar="FILE")
     out: str | None = option(None, "run directory to create (default: runs/NAME, numbered if taken)",
                              check=_text(nullable=True), metavar="DIR")
-    epochs: int = option(defaults.EPOCHS, "maximum epochs (early stopping on validation loss ends most runs "
-                                          "sooner)", check=_int(1))
+    steps: int | None = option(None, "optimizer steps to train for (default: from the data: at least 1,500 steps "
+                                     "and 10 passes over the training data)", check=_int(1, nullable=True))
+    epochs: int | None = option(None, "epochs to train for (default: the step budget's); an epoch is a validation "
+                                      "and a checkpoint, at least 32 steps", check=_int(1, nullable=True))
     batch_size: int = option(defaults.BATCH_SIZE, "training batch size", check=_int(1))
     seed: int | None = option(None, "make the run repeatable (on a CPU)", check=_int(0, MAX_SEED, nullable=True))
     class_weight: str | None = option(None, "weight classes inversely to their frequency",
@@ -183,11 +193,22 @@ class TrainConfig:
                                 check=_text(nullable=True), metavar="FILE.yaml")
     seq_len: int | None = option(None, "timesteps per example (default: from the data's token lengths)",
                                  check=_int(1, nullable=True))
-    patience: int = option(defaults.PATIENCE, "epochs without a validation-loss improvement before stopping",
-                           check=_int(1))
-    lr_decay: float = option(defaults.LR_DECAY, "on a validation-loss plateau, return to the best weights and "
-                                                "scale the learning rate by this (1 disables)",
-                             check=_float(0, 1, lo_open=True), metavar="FACTOR")
+    patience: int | None = option(None, "epochs without a validation-loss improvement before stopping (default: a "
+                                        "quarter of the epochs, at least 3)", check=_int(1, nullable=True))
+    schedule: str = option("cosine", "learning rate: cosine (warm-up, then cosine decay over the step budget), "
+                                     "plateau (back to the best weights and times --lr-decay on a validation "
+                                     "plateau) or constant", check=_choice(defaults.SCHEDULES),
+                           choices=defaults.SCHEDULES)
+    lr_decay: float = option(defaults.LR_DECAY, "--schedule plateau: scale the learning rate by this on a "
+                                                "plateau (1 disables)", check=_float(0, 1, lo_open=True),
+                             metavar="FACTOR")
+    val_split: float | None = option(None, "fraction of --data held out for validation when there is no --val "
+                                           "(default: 0.1, or none under 1,000 training rows: then the run trains on "
+                                           "every row for the whole budget)", check=_float_or_none(0, 0.5),
+                                     metavar="FRACTION")
+    standardize: bool = option(True, "numeric features: shift and scale each feature by its training mean and "
+                                     "standard deviation, inside the saved model", check=_bool,
+                               negative="--no-standardize")
     token_dropout: float = option(defaults.TOKEN_DROPOUT, "text: replace this fraction of training tokens by the "
                                                           "unknown-word id each epoch (word dropout)",
                                   check=_float(0, 1, hi_open=True), metavar="RATE")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -393,19 +392,6 @@ def stratified_split(y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndar
         val.extend(idx[:n_val])
         train.extend(idx[n_val:])
     return rng.permutation(np.array(train, dtype=int)), np.sort(np.array(val, dtype=int))
-
-
-def choose_seq_len(lengths: list[int], cap: int | None, quantile: float = 0.99) -> int:
-    """A sequence length from the data: the ``quantile`` of lengths rounded up to a multiple of 8, capped.
-
-    >>> choose_seq_len([10] * 98 + [40, 300], cap=150), choose_seq_len(list(range(1, 101)), cap=None)
-    (150, 104)
-    """
-    if not lengths:
-        return 8
-    q = float(np.quantile(np.asarray(lengths), quantile, method="higher"))
-    n = max(8, int(math.ceil(q / 8) * 8))
-    return min(n, cap) if cap else n
 
 
 def pad_features(seqs: list[np.ndarray], seq_len: int | None) -> np.ndarray:

@@ -47,26 +47,29 @@ class EpochBatches:
     """
 
     def __init__(self, x: np.ndarray, y: np.ndarray, batch_size: int, seed: int | None, bucket: bool = False,
-                 token_dropout: float = 0.0):
+                 token_dropout: float = 0.0, passes: int = 1):
         self.x, self.y = x, y
         self.batch_size = batch_size
         self.seed = seed
         self.bucket = bucket
         self.token_dropout = token_dropout
+        self.passes = passes  # passes over the data per epoch (a small data set: several)
         self.lengths = token_lengths(x) if bucket else None
         self.next_epoch = 0  # the epoch the tf.data pipeline produces next
 
     def __len__(self) -> int:
-        return -(-len(self.x) // self.batch_size)
+        return -(-len(self.x) // self.batch_size) * self.passes
 
     def epoch(self, epoch: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """The batches of ``epoch`` (0-based), always the same for a given seed."""
         rng = np.random.default_rng(None if self.seed is None else [self.seed, epoch])
-        if self.bucket:
-            index = token_batches(self.lengths, self.batch_size, rng)
-        else:
-            order = rng.permutation(len(self.x))
-            index = [order[i:i + self.batch_size] for i in range(0, len(order), self.batch_size)]
+        index = []
+        for _ in range(self.passes):
+            if self.bucket:
+                index += token_batches(self.lengths, self.batch_size, rng)
+            else:
+                order = rng.permutation(len(self.x))
+                index += [order[i:i + self.batch_size] for i in range(0, len(order), self.batch_size)]
         for idx in index:
             xb = self.x[idx]
             if self.bucket:
@@ -100,40 +103,44 @@ class EpochBatches:
 
 class EpochLoop:
     """Per-epoch bookkeeping that survives an interruption: history, the best validation loss and its weights,
-    early stopping after ``patience`` epochs without improvement, and on a plateau a return to the best weights
-    with the learning rate scaled by ``lr_decay`` (1 = off). Each epoch ends with a checkpoint in ``run_dir``.
+    early stopping after ``patience`` epochs without improvement (None: no validation, no early stopping, the last
+    weights are kept), and on a plateau a return to the best weights with the learning rate scaled by ``lr_decay``
+    (1 = off). Each epoch ends with a checkpoint in ``run_dir``.
     """
 
-    def __init__(self, model: Any, run_dir: Any, patience: int, lr_decay: float):
+    def __init__(self, model: Any, run_dir: Any, patience: int | None, lr_decay: float = 1.0):
         self.model = model
         self.run_dir = run_dir
         self.patience = patience
         self.lr_decay = lr_decay
-        self.base_lr = float(np.asarray(model.optimizer.learning_rate))
         self.state: dict[str, Any] = {"epoch": 0, "history": {}, "best": None, "best_epoch": None, "wait": 0,
                                       "lr_scale": 1.0}
 
     @property
+    def base_lr(self) -> float:
+        return float(np.asarray(self.model.optimizer.learning_rate))
+
+    @property
     def stopped(self) -> bool:
-        return self.state["wait"] >= self.patience
+        return self.patience is not None and self.state["wait"] >= self.patience
 
     def resume(self) -> int:
         """Restore the latest checkpoint, if any; the number of epochs already done."""
+        base = self.base_lr if self.lr_decay < 1.0 else None
         state = self.run_dir.load_checkpoint(self.model)
         if state is not None:
             self.state = state
-            self._set_lr()
+            if base is not None:
+                # weights files carry the optimizer's learning rate too: set it from the base rate and the scale
+                self.model.optimizer.learning_rate.assign(base * self.state["lr_scale"])
         return int(self.state["epoch"])
-
-    def _set_lr(self) -> None:
-        # weights files carry the optimizer's learning rate too: always set it from the base rate and the scale
-        self.model.optimizer.learning_rate.assign(self.base_lr * self.state["lr_scale"])
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         s = self.state
         for k, v in (logs or {}).items():
             s["history"].setdefault(k, []).append(float(v))
-        loss = float((logs or {}).get("val_loss", (logs or {}).get("loss", np.inf)))
+        # without validation data nothing is judged: the latest weights are the best
+        loss = float((logs or {}).get("val_loss", -epoch)) if self.patience is not None else -epoch
         improved = s["best"] is None or loss < s["best"]
         if improved:
             s["best"], s["best_epoch"], s["wait"] = loss, epoch + 1, 0
@@ -141,9 +148,10 @@ class EpochLoop:
             s["wait"] += 1
             if self.lr_decay < 1.0 and s["wait"] < self.patience:
                 # a plateau: go back to the best weights and take smaller steps from there
+                base = self.base_lr / s["lr_scale"]
                 self.model.load_weights(self.run_dir.best_weights())
                 s["lr_scale"] *= self.lr_decay
-                self._set_lr()
+                self.model.optimizer.learning_rate.assign(base * s["lr_scale"])
         s["epoch"] = epoch + 1
         self.run_dir.save_checkpoint(self.model, s, improved)
         if self.stopped:

@@ -73,11 +73,12 @@ class RunRecord:
     replicas: int = 1
     bucket: bool = False
     epochs_run: int = 0
+    recipe: dict[str, Any] = field(default_factory=dict)  # zoo.recipe.Recipe: what zoo train chose from the data
 
     def to_dict(self) -> dict[str, Any]:
         return {"zoo_run": RUN_FORMAT, "train": self.train.to_dict(), "model": self.model.to_dict(),
-                "data": self.data, "notes": self.notes, "versions": self.versions, "replicas": self.replicas,
-                "bucket": self.bucket, "epochs_run": self.epochs_run}
+                "recipe": self.recipe, "data": self.data, "notes": self.notes, "versions": self.versions,
+                "replicas": self.replicas, "bucket": self.bucket, "epochs_run": self.epochs_run}
 
     @classmethod
     def from_dict(cls, data: Any, where: str = "config.json") -> "RunRecord":
@@ -93,7 +94,7 @@ class RunRecord:
                        model=ModelSpec.from_dict(data["model"]), data=data.get("data", {}),
                        notes=list(data.get("notes", [])), versions=data.get("versions", {}),
                        replicas=data.get("replicas", 1), bucket=data.get("bucket", False),
-                       epochs_run=data.get("epochs_run", 0))
+                       epochs_run=data.get("epochs_run", 0), recipe=data.get("recipe", {}))
         except (KeyError, TypeError) as e:
             raise ZooError(f"{where}: damaged ({type(e).__name__}: {e}); train the run again.") from None
 

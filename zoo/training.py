@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 import platform
 import sys
 import time
@@ -21,8 +22,8 @@ import numpy as np
 
 from .classifier import Classifier
 from .config import TrainConfig, default_out
-from .data import Dataset, LabelEncoder, choose_seq_len, load_dataset, pad_features, stratified_split, targets
-from .defaults import SEQ_LEN_CAP, VAL_FRACTION
+from . import recipe
+from .data import Dataset, LabelEncoder, load_dataset, pad_features, stratified_split, targets
 from .errors import DataError, ZooError
 from .record import RUN_FORMAT, ModelSpec, RunRecord
 from .rundir import CONFIG, CONFUSION, CURVES, HISTORY, LABELS, METRICS, MODEL, RunDir
@@ -58,9 +59,10 @@ class Splits:
     labels: list
     train: Dataset
     y_train: np.ndarray
-    val: Dataset
-    y_val: np.ndarray
+    val: Dataset | None  # None: too little data to hold any out (see zoo.recipe)
+    y_val: np.ndarray | None
     test: Dataset | None
+    validation: str = "file"  # "file" | "split" | "none"
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -68,8 +70,10 @@ class Splits:
         return len(self.labels)
 
     def evaluation(self) -> tuple[Dataset, str]:
-        """The split the run reports: the test split when there is one, else validation."""
-        return (self.test, "test") if self.test is not None else (self.val, "validation")
+        """The split the run reports: the test split, else validation, else (with neither) the training data."""
+        if self.test is not None:
+            return self.test, "test"
+        return (self.val, "validation") if self.val is not None else (self.train, "training")
 
 
 # -- step 1: the architecture ------------------------------------------------------------------------------------
@@ -121,48 +125,56 @@ def _subset(ds: Dataset, index: np.ndarray, source: str) -> Dataset:
 
 
 def prepare_data(config: TrainConfig) -> Splits:
-    """Read the splits, encode labels, hold out a stratified validation split when no file gives one."""
+    """Read the splits and encode the labels; with no validation file, hold out a stratified split (every class
+    kept) when there is data enough to judge by, else keep every row for training (see :mod:`zoo.recipe`)."""
     notes: list[str] = []
     train, val, test = _read_splits(config, notes)
     notes += [ds.skipped_note() for ds in (train, val, test) if ds is not None and ds.skipped_note()]
     enc = LabelEncoder.fit(train.y, train.source)
     y = enc.encode(train.y, train.source, train.rows)
+    validation, y_val = "file", None
     if val is None:
-        tr, va = stratified_split(y, VAL_FRACTION, 0 if config.seed is None else config.seed)
-        val = _subset(train, va, f"{VAL_FRACTION:.0%} of {train.source}")
-        train, y_train, y_val = _subset(train, tr, train.source), y[tr], y[va]
-        notes.append(f"no validation file: holding out a stratified {len(va)} of {len(tr) + len(va)} training "
-                     "examples")
+        fraction = config.val_split if config.val_split is not None else \
+            recipe.VAL_FRACTION if len(train) >= recipe.SMALL_DATA else 0.0
+        if fraction > 0:
+            tr, va = stratified_split(y, fraction, 0 if config.seed is None else config.seed)
+            val = _subset(train, va, f"{fraction:.0%} of {train.source}")
+            train, y, y_val, validation = _subset(train, tr, train.source), y[tr], y[va], "split"
+            notes.append(f"no validation file: holding out a stratified {len(va)} of {len(tr) + len(va)} training "
+                         "examples")
+        else:
+            validation = "none"
+            notes.append(f"{len(train)} training examples and no validation file: training on all of them for the "
+                         f"whole budget, no early stopping (under {recipe.SMALL_DATA:,} a held-out split is too "
+                         "small to judge by; --val-split 0.1 holds one out)")
     else:
-        y_train, y_val = y, enc.encode(val.y, val.source, val.rows)
+        y_val = enc.encode(val.y, val.source, val.rows)
     if test is not None:
         enc.encode(test.y, test.source, test.rows)  # unknown labels fail now, not after training
-    return Splits(train.kind, enc.labels, train, y_train, val, y_val, test, notes)
-
-
-def _word_counts(texts: list[str]) -> list[int]:
-    """Token counts under TextVectorization's default standardization (lower case, punctuation stripped)."""
-    import re
-
-    strip = re.compile(r"[!\"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~']")
-    return [len(strip.sub("", t.lower()).split()) for t in texts]
+    return Splits(train.kind, enc.labels, train, y, val, y_val, test, validation, notes)
 
 
 # -- step 3: hyperparameters, checked once -----------------------------------------------------------------------
 def resolve_hyperparameters(arch: Any, overrides: dict[str, Any], splits: Splits, config: TrainConfig,
                             notes: list[str]) -> Any:
-    """The architecture's defaults, the user's overrides, and what the data sets (input mode, sequence length,
-    feature count), validated against the schema in one pass."""
+    """The architecture's defaults, the user's overrides, and what the data sets (input mode, feature count, and
+    for text the sequence length and vocabulary: :mod:`zoo.recipe`), validated against the schema in one pass."""
     overrides = dict(overrides)
     if splits.kind == "text":
         overrides["input"] = "tokens"
+        tokens = [recipe.words(t) for t in splits.train.x]
         if config.seq_len is not None:
             overrides["seq_len"] = config.seq_len
         elif "seq_len" not in overrides:
-            cap = arch.defaults.get("seq_len") or SEQ_LEN_CAP
-            overrides["seq_len"] = choose_seq_len(_word_counts(splits.train.x), cap)
-            notes.append(f"seq_len {overrides['seq_len']} (99th percentile of training token counts, capped at "
-                         f"{cap}); override with --seq-len")
+            overrides["seq_len"] = recipe.choose_seq_len([len(t) for t in tokens])
+            notes.append(f"seq_len {overrides['seq_len']}: covers {recipe.SEQ_LEN_QUANTILE:.0%} of the training texts "
+                         f"(at most {recipe.SEQ_LEN_CAP}; {arch.name}'s catalog default is "
+                         f"{arch.defaults.get('seq_len')}); override with --seq-len")
+        if "vocab_size" in arch.schema and "vocab_size" not in overrides:
+            overrides["vocab_size"] = recipe.choose_vocab_size(Counter(w for t in tokens for w in t))
+            notes.append(f"vocab_size {overrides['vocab_size']}: the words seen at least {recipe.MIN_WORD_COUNT} times "
+                         f"in training (at most {recipe.VOCAB_CAP:,}) plus padding and unknown; override with --set "
+                         "vocab_size=N")
     else:
         overrides.update(input="features", num_features=int(splits.train.x[0].shape[1]))
         overrides.setdefault("seq_len", config.seq_len)  # None: variable length, padding masked
@@ -215,53 +227,91 @@ def is_chief(distribute: str) -> bool:
     return kind == "chief" or (kind == "worker" and index == 0 and "chief" not in cluster)
 
 
-def make_tokenizer(splits: Splits, hp: Any) -> Any:
-    """A TextVectorization adapted to the training texts (None for features)."""
-    if splits.kind != "text":
-        return None
-    import keras
+@dataclass
+class Encoded:
+    """The network's inputs, and the preprocessing the saved model applies before the network."""
 
-    tokenizer = keras.layers.TextVectorization(max_tokens=hp.vocab_size, output_sequence_length=hp.seq_len,
-                                               name="tokenizer")
-    tokenizer.adapt(np.array(splits.train.x, dtype=object))
-    return tokenizer
+    x_train: np.ndarray
+    x_val: np.ndarray | None
+    tokenizer: Any = None  # text: the adapted TextVectorization
+    statistics: tuple | None = None  # numbers: the training (mean, std) per feature, or None (not standardized)
 
 
-def encode(x: list, tokenizer: Any, hp: Any) -> np.ndarray:
-    """Token ids (text) or right-padded float arrays (features) for the network."""
-    if tokenizer is not None:
-        return np.asarray(tokenizer(np.array(x, dtype=object)))
-    return pad_features(x, hp.seq_len)  # seq_len None: pad to this set's longest, the model masks it
+def encode_inputs(splits: Splits, hp: Any, standardize: bool, notes: list[str]) -> Encoded:
+    """Token ids from a tokenizer adapted to the training texts, or right-padded (standardized) features."""
+    if splits.kind == "text":
+        import keras
+
+        tokenizer = keras.layers.TextVectorization(max_tokens=hp.vocab_size, output_sequence_length=hp.seq_len,
+                                                   name="tokenizer")
+        tokenizer.adapt(np.array(splits.train.x, dtype=object))
+        ids = [np.asarray(tokenizer(np.array(ds.x, dtype=object))) if ds is not None else None
+               for ds in (splits.train, splits.val)]
+        return Encoded(ids[0], ids[1], tokenizer=tokenizer)
+    statistics = recipe.feature_statistics(splits.train.x) if standardize else None
+    if statistics is not None:
+        notes.append("features standardized with the training mean and standard deviation of each (inside the "
+                     "saved model, which takes raw units); --no-standardize turns it off")
+    x = [None if ds is None else pad_features([(s - statistics[0]) / statistics[1] for s in ds.x] if statistics
+                                               else ds.x, hp.seq_len)
+         for ds in (splits.train, splits.val)]
+    return Encoded(x[0], x[1], statistics=statistics)
 
 
-def build_network(arch: Any, hp: Any, splits: Splits, bucket: bool, strategy: Any) -> tuple[Any, ModelSpec]:
-    """The compiled network and the spec of the model the run saves. With ``bucket`` the network takes any
-    length (batches are cut to their longest row); the saved tokenizer still pads to ``seq_len``."""
+def build_network(arch: Any, hp: Any, num_classes: int, bucket: bool, strategy: Any) -> Any:
+    """The compiled network. With ``bucket`` it takes any length (batches are cut to their longest row); the saved
+    tokenizer still pads to ``seq_len``."""
     from .builder import build_model
 
     network_hp = hp.replace(seq_len=None) if bucket else hp
-    if strategy is not None:
-        with strategy.scope():
-            network = build_model(arch, splits.num_classes, network_hp)
-    else:
-        network = build_model(arch, splits.num_classes, network_hp)
-    spec = ModelSpec(
-        architecture=arch.preset_of or arch.name, name=arch.name, plugin=arch.plugin, package=arch.package,
-        version=arch.version, kind=splits.kind, num_classes=splits.num_classes, hyperparameters=dict(hp),
-        parts=("tokenizer", "network") if splits.kind == "text" else (),
-        trim=network_hp.seq_len is None and arch.masks_padding, seq_len=hp.seq_len,
-        num_features=hp.get("num_features"), custom_objects=tuple(getattr(arch, "custom_objects", ()) or ()))
-    return network, spec
+    if strategy is None:
+        return build_model(arch, num_classes, network_hp)
+    with strategy.scope():
+        return build_model(arch, num_classes, network_hp)
 
 
-def assemble(network: Any, tokenizer: Any, name: str) -> Any:
-    """The model a run saves: raw strings in for text (tokenizer, then network), the network itself otherwise."""
-    if tokenizer is None:
-        return network
+def use_schedule(network: Any, budget: recipe.Budget, schedule: str, strategy: Any) -> float:
+    """Recompile ``network`` with the recipe's learning-rate schedule; returns the peak learning rate."""
     import keras
 
-    raw = keras.Input(shape=(1,), dtype="string", name="text")
-    return keras.Model(raw, network(tokenizer(raw)), name=f"{name}_classifier")
+    optimizer = network.optimizer
+    peak = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+    if schedule == "cosine":
+        config = {**optimizer.get_config(), "learning_rate": recipe.learning_rate_schedule(peak, budget, schedule)}
+        with strategy.scope() if strategy is not None else _no_scope():
+            network.compile(optimizer=type(optimizer).from_config(config), loss=network.loss, metrics=["accuracy"])
+    return peak
+
+
+def _no_scope() -> Any:
+    import contextlib
+
+    return contextlib.nullcontext()
+
+
+def assemble(network: Any, encoded: Encoded, name: str) -> tuple[Any, tuple[str, ...]]:
+    """The model a run saves and its parts: raw strings in for text (tokenizer, then network), raw features in
+    for standardized numbers (standardize, then network), the network itself otherwise."""
+    import keras
+
+    if encoded.tokenizer is not None:
+        raw = keras.Input(shape=(1,), dtype="string", name="text")
+        return keras.Model(raw, network(encoded.tokenizer(raw)), name=f"{name}_classifier"), ("tokenizer", "network")
+    if encoded.statistics is None:
+        return network, ()
+    from .keras_layers import Standardize
+
+    raw = keras.Input(shape=network.input.shape[1:], dtype="float32", name="features")
+    standardize = Standardize(*encoded.statistics, name="standardize")
+    return keras.Model(raw, network(standardize(raw)), name=f"{name}_classifier"), ("standardize", "network")
+
+
+def model_spec(arch: Any, hp: Any, splits: Splits, parts: tuple, trim: bool) -> ModelSpec:
+    return ModelSpec(
+        architecture=arch.preset_of or arch.name, name=arch.name, plugin=arch.plugin, package=arch.package,
+        version=arch.version, kind=splits.kind, num_classes=splits.num_classes, hyperparameters=dict(hp),
+        parts=parts, trim=trim, seq_len=hp.seq_len, num_features=hp.get("num_features"),
+        custom_objects=tuple(getattr(arch, "custom_objects", ()) or ()))
 
 
 # -- step 5: fit -------------------------------------------------------------------------------------------------
@@ -272,25 +322,36 @@ def _class_weights(config: TrainConfig, y: np.ndarray, num_classes: int) -> dict
     return {i: float(len(y) / (num_classes * c)) for i, c in enumerate(counts) if c}
 
 
-def fit(network: Any, batches: Any, validation: tuple, config: TrainConfig, run_dir: RunDir, callbacks: list,
-        class_weight: dict | None, verbose: int | str, notes: list[str]) -> dict[str, Any]:
-    """Train on ``batches`` (:class:`zoo.fitting.EpochBatches`) with a checkpoint every epoch, resuming from the
-    latest one if there is one; returns the loop's state (history, best epoch, epochs run)."""
+def _budget_note(budget: recipe.Budget, schedule: str, peak: float) -> str:
+    passes = f", {budget.passes_per_epoch} passes over the data each" if budget.passes_per_epoch > 1 else ""
+    lr = (f"learning rate warmed up over {budget.warmup_steps} steps to {peak:g}, then cosine decay to "
+          f"{recipe.FLOOR:.0%} of it" if schedule == "cosine" else f"learning rate {peak:g} ({schedule})")
+    stop = (f"early stopping after {budget.patience} epochs without improvement" if budget.patience
+            else "no early stopping")
+    return (f"budget: {budget.steps} steps in {budget.epochs} epochs of {budget.steps_per_epoch}{passes}; {lr}; "
+            f"{stop}; override with --steps, --epochs, --schedule, --patience")
+
+
+def fit(network: Any, batches: Any, validation: tuple | None, config: TrainConfig, budget: recipe.Budget,
+        run_dir: RunDir, callbacks: list, class_weight: dict | None, verbose: int | str,
+        notes: list[str]) -> dict[str, Any]:
+    """Train on ``batches`` (:class:`zoo.fitting.EpochBatches`) for the budget's epochs with a checkpoint every
+    epoch, resuming from the latest one if there is one; returns the loop's state (history, best epoch, ...)."""
     from .fitting import EpochLoop
 
-    loop = EpochLoop(network, run_dir, config.patience, config.lr_decay)
+    loop = EpochLoop(network, run_dir, budget.patience, config.lr_decay if config.schedule == "plateau" else 1.0)
     done = loop.resume()
     if done:
         notes.append(f"resumed after epoch {done}")
-    if done < config.epochs and not loop.stopped and config.distribute == "multiworker":
+    if done < budget.epochs and not loop.stopped and config.distribute == "multiworker":
         from .fitting import fit_multiworker
 
-        fit_multiworker(network, batches, validation, config.epochs, done, [loop.callback(), *callbacks],
+        fit_multiworker(network, batches, validation, budget.epochs, done, [loop.callback(), *callbacks],
                         class_weight)
-    elif done < config.epochs and not loop.stopped:
+    elif done < budget.epochs and not loop.stopped:
         if verbose == "auto":
             verbose = 1 if sys.stdout.isatty() else 2
-        network.fit(batches.dataset(first_epoch=done), validation_data=validation, epochs=config.epochs,
+        network.fit(batches.dataset(first_epoch=done), validation_data=validation, epochs=budget.epochs,
                     initial_epoch=done, class_weight=class_weight, callbacks=[loop.callback(), *callbacks],
                     shuffle=False, verbose=verbose)  # EpochBatches orders the rows
     else:
@@ -393,31 +454,42 @@ def _train_network(config: TrainConfig, arch: Any, hp: Any, splits: Splits, run_
                    notes: list[str], start: float, verbose: int | str) -> Run:
     _seed(config.seed)
     strategy = make_strategy(config.distribute)  # before any other TensorFlow op (multi-worker needs that)
-    tokenizer = make_tokenizer(splits, hp)
+    encoded = encode_inputs(splits, hp, config.standardize, notes)
     # length bucketing needs a network that takes any length and masks its padding
-    bucket = config.bucket and tokenizer is not None and strategy is None and arch.masks_padding
-    network, spec = build_network(arch, hp, splits, bucket, strategy)
+    bucket = config.bucket and splits.kind == "text" and strategy is None and arch.masks_padding
+    network = build_network(arch, hp, splits.num_classes, bucket, strategy)
+    budget = recipe.choose_budget(len(splits.train), config.batch_size, splits.val is not None, config.steps,
+                                  config.epochs, config.patience)
+    notes.append(_budget_note(budget, config.schedule, use_schedule(network, budget, config.schedule, strategy)))
     from .fitting import EpochBatches
 
-    batches = EpochBatches(encode(splits.train.x, tokenizer, hp), targets(splits.y_train, splits.num_classes,
-                                                                          hp.labels),
-                           config.batch_size, config.seed, bucket, config.token_dropout if tokenizer else 0.0)
-    validation = (encode(splits.val.x, tokenizer, hp), targets(splits.y_val, splits.num_classes, hp.labels))
-    state = fit(network, batches, validation, config, run_dir, _plugin_callbacks(config, run_dir, chief),
+    batches = EpochBatches(encoded.x_train, targets(splits.y_train, splits.num_classes, hp.labels),
+                           config.batch_size, config.seed, bucket, config.token_dropout if encoded.tokenizer else 0.0,
+                           passes=budget.passes_per_epoch)
+    validation = None if splits.val is None else (encoded.x_val, targets(splits.y_val, splits.num_classes,
+                                                                          hp.labels))
+    state = fit(network, batches, validation, config, budget, run_dir, _plugin_callbacks(config, run_dir, chief),
                 _class_weights(config, splits.y_train, splits.num_classes), verbose, notes)
-    classifier = Classifier(assemble(network, tokenizer, arch.name), splits.labels, spec)
+    model, parts = assemble(network, encoded, arch.name)
+    trim = (bucket or hp.seq_len is None) and arch.masks_padding
+    classifier = Classifier(model, splits.labels, model_spec(arch, hp, splits, parts, trim))
     if not chief:
         return Run(None, arch.name, dict(hp), splits.labels, {}, state["history"], classifier, notes)
     metrics = evaluate_run(classifier, splits, state, time.perf_counter() - start)
-    data = {name: {"source": ds.source, "examples": len(ds)} for name, ds in
-            (("train", splits.train), ("val", splits.val), ("test", splits.test)) if ds is not None}
-    record = RunRecord(config, spec, data=data, notes=notes, versions=versions(),
+    chosen = recipe.Recipe(budget, config.schedule, splits.validation, hp.seq_len if splits.kind == "text" else None,
+                           hp.get("vocab_size") if splits.kind == "text" else None, encoded.statistics is not None)
+    record = RunRecord(config, classifier.spec, data=_data_summary(splits), notes=notes, versions=versions(),
                        replicas=strategy.num_replicas_in_sync if strategy is not None else 1, bucket=bucket,
-                       epochs_run=state["epoch"])
+                       epochs_run=state["epoch"], recipe=chosen.to_dict())
     classifier.record = record
     save_run(run_dir, classifier, record, metrics, state["history"])
     out = run_dir.publish()
     return Run(out, arch.name, dict(hp), splits.labels, metrics, state["history"], classifier, notes, record)
+
+
+def _data_summary(splits: Splits) -> dict[str, Any]:
+    return {name: {"source": ds.source, "examples": len(ds)} for name, ds in
+            (("train", splits.train), ("val", splits.val), ("test", splits.test)) if ds is not None}
 
 
 def _plugin_callbacks(config: TrainConfig, run_dir: RunDir, chief: bool) -> list:

@@ -20,7 +20,7 @@ from .config import DataOptions, TrainConfig
 from .data import targets
 from .errors import ZooError
 from .files import atomic_write
-from .training import encode, make_tokenizer, prepare_data, resolve_architecture, resolve_hyperparameters
+from .training import encode_inputs, prepare_data, resolve_architecture, resolve_hyperparameters
 
 STRATEGIES = ("random", "grid", "hyperband")
 FROM_DATA = ("input", "num_features", "seq_len")
@@ -139,7 +139,7 @@ def tune(
         import keras_tuner as kt
     except ImportError:
         raise ZooError("zoo tune needs KerasTuner: pip install 'keras-zoo[tune]' (or keras-tuner).") from None
-    config = TrainConfig(architecture, data=data, val=val, seed=seed, batch_size=batch_size,
+    config = TrainConfig(architecture, data=data, val=val, seed=seed, batch_size=batch_size, val_split=0.1,
                          hyperparameters=dict(overrides or {}), data_options=data_options or DataOptions())
     arch, fixed = resolve_architecture(config)
     splits = prepare_data(config)
@@ -154,7 +154,7 @@ def tune(
     keras.utils.set_random_seed(seed)
     if "vocab_size" in space:  # tokenize once with the largest vocabulary; trials cut it down (_trial_fit)
         hp = hp.replace(vocab_size=max([*(arch.schema["vocab_size"].search or []), hp.vocab_size]))
-    tokenizer = make_tokenizer(splits, hp)
+    encoded = encode_inputs(splits, hp, standardize=True, notes=[])
     yt, yv = (targets(y, splits.num_classes, hp.labels) for y in (splits.y_train, splits.y_val))
     hypermodel = kt.HyperModel()  # this run's build and fit, as the instance's own functions: no subclass needed
     hypermodel.build = functools.partial(_trial_model, arch=arch, space=space, num_classes=splits.num_classes,
@@ -163,8 +163,8 @@ def tune(
     with tempfile.TemporaryDirectory(prefix="zoo-tune-") as tmp:
         tuner = _make_tuner(kt, strategy, hypermodel, trials, epochs, dict(
             objective="val_loss", directory=tmp, project_name=arch.name, seed=seed, overwrite=True))
-        tuner.search(encode(splits.train.x, tokenizer, hp), yt, validation_data=(encode(splits.val.x, tokenizer, hp),
-                     yv), epochs=epochs, batch_size=batch_size, verbose=0)
+        tuner.search(encoded.x_train, yt, validation_data=(encoded.x_val, yv), epochs=epochs,
+                     batch_size=batch_size, verbose=0)
         best_hp = tuner.get_best_hyperparameters(1)[0]
         done = [t for t in tuner.oracle.trials.values() if t.score is not None]
         best_trial = min(done, key=lambda t: t.score)

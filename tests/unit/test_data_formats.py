@@ -6,7 +6,8 @@ import re
 import numpy as np
 import pytest
 
-from zoo.data import LabelEncoder, choose_seq_len, load_dataset, pad_features, stratified_split
+from zoo.data import LabelEncoder, load_dataset, pad_features, stratified_split
+from zoo.recipe import choose_seq_len
 from zoo.errors import DataError
 from zoo.metrics import classification_metrics
 

@@ -1,0 +1,156 @@
+"""The training recipe ``zoo train`` chooses from the data: each choice a rule, printed as a note, stored in
+``config.json``, and overridden by the matching option.
+
+- **Sequence length** (text): the length that covers 99% of the training texts, rounded up to 8, at most
+  ``SEQ_LEN_CAP`` tokens; batches are cut to their longest row, so a generous length costs little.
+- **Vocabulary** (text): every word seen at least ``MIN_WORD_COUNT`` times in training, at most ``VOCAB_CAP``; a
+  word seen once gets the unknown-word id, whose embedding word dropout trains.
+- **Standardization** (numbers): each feature shifted and scaled by its training mean and standard deviation,
+  padding excluded, inside the saved model (prediction and export take raw units).
+- **Budget**: a number of optimizer steps, not epochs: at least ``MIN_STEPS`` steps and ``MIN_EPOCHS`` passes, so
+  a small data set gets enough updates and a large one a few passes. An epoch (a validation and a checkpoint) is
+  at least ``MIN_EPOCH_STEPS`` steps: a small data set is passed over several times per epoch.
+- **Learning rate**: a linear warm-up over ``WARMUP`` of the budget to the architecture's rate, then a cosine
+  decay to ``FLOOR`` of it at the end of the budget: it follows the step count, never the validation noise.
+- **Validation and early stopping**: with ``SMALL_DATA`` training rows or more and no validation file, a
+  stratified ``VAL_FRACTION`` is held out; training stops once validation loss has not improved for a quarter of
+  the budget (at least ``MIN_PATIENCE`` epochs), and the best weights are kept. Below that, a held-out split is
+  too small to judge by, so the run trains on every row for the whole budget.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+SEQ_LEN_CAP = 512
+SEQ_LEN_QUANTILE = 0.99
+MIN_WORD_COUNT = 2
+VOCAB_CAP = 20_000
+RESERVED_IDS = 2  # TextVectorization's padding (0) and unknown-word (1) ids
+MIN_STEPS = 1500
+MIN_EPOCHS = 10
+MIN_EPOCH_STEPS = 32
+WARMUP = 0.05
+FLOOR = 0.05
+PATIENCE_FRACTION = 0.25
+MIN_PATIENCE = 3
+SMALL_DATA = 1000
+VAL_FRACTION = 0.1
+
+_PUNCTUATION = re.compile(r"[!\"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~']")  # TextVectorization's default strip
+
+
+def words(text: str) -> list[str]:
+    """A text's tokens as TextVectorization's default standardization and split make them.
+
+    >>> words("I'm FINE, thanks!")
+    ['im', 'fine', 'thanks']
+    """
+    return _PUNCTUATION.sub("", text.lower()).split()
+
+
+def choose_seq_len(lengths: list[int], cap: int = SEQ_LEN_CAP, quantile: float = SEQ_LEN_QUANTILE) -> int:
+    """The length covering ``quantile`` of ``lengths``, rounded up to a multiple of 8, at least 8, at most ``cap``.
+
+    >>> choose_seq_len([10] * 98 + [40, 300], cap=150), choose_seq_len(list(range(1, 101)), cap=512)
+    (150, 104)
+    """
+    if not lengths:
+        return 8
+    q = float(np.quantile(np.asarray(lengths), quantile, method="higher"))
+    return min(cap, max(8, int(math.ceil(q / 8) * 8)))
+
+
+def choose_vocab_size(counts: Counter, min_count: int = MIN_WORD_COUNT, cap: int = VOCAB_CAP) -> int:
+    """Token ids for the words seen at least ``min_count`` times (at most ``cap``), plus padding and unknown.
+
+    >>> choose_vocab_size(Counter({"a": 5, "b": 2, "c": 1}))
+    4
+    """
+    kept = sum(1 for n in counts.values() if n >= min_count)
+    return min(cap, kept) + RESERVED_IDS
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How long a run trains: optimizer steps, epochs of ``steps_per_epoch`` steps, and the patience in epochs."""
+
+    steps: int
+    epochs: int
+    steps_per_epoch: int
+    passes_per_epoch: int
+    warmup_steps: int
+    patience: int | None  # None: no early stopping (no validation data)
+
+
+def choose_budget(rows: int, batch_size: int, validation: bool, steps: int | None = None,
+                  epochs: int | None = None, patience: int | None = None) -> Budget:
+    """The step budget for ``rows`` training rows; ``steps``, ``epochs`` and ``patience`` override the rules.
+
+    >>> b = choose_budget(16000, 32, validation=True)
+    >>> b.steps, b.epochs, b.steps_per_epoch, b.patience
+    (5000, 10, 500, 3)
+    >>> b = choose_budget(40, 32, validation=False)
+    >>> b.steps, b.epochs, b.passes_per_epoch, b.patience
+    (1504, 47, 16, None)
+    """
+    per_pass = -(-rows // batch_size)
+    passes = max(1, -(-MIN_EPOCH_STEPS // per_pass))
+    per_epoch = per_pass * passes
+    if steps is None:
+        steps = max(MIN_STEPS, MIN_EPOCHS * per_pass)
+    n_epochs = epochs if epochs is not None else max(1, -(-steps // per_epoch))
+    total = min(steps, n_epochs * per_epoch) if epochs is not None else n_epochs * per_epoch
+    if patience is None and validation:
+        patience = max(MIN_PATIENCE, math.ceil(PATIENCE_FRACTION * n_epochs))
+    return Budget(total, n_epochs, per_epoch, passes, int(WARMUP * total), patience if validation else None)
+
+
+def learning_rate_schedule(peak: float, budget: Budget, schedule: str) -> Any:
+    """The optimizer's learning rate: a warm-up and cosine schedule over the budget, or ``peak`` throughout."""
+    if schedule != "cosine":
+        return peak
+    import keras
+
+    return keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=peak * FLOOR, decay_steps=max(1, budget.steps - budget.warmup_steps), alpha=FLOOR,
+        warmup_target=peak, warmup_steps=budget.warmup_steps)
+
+
+def feature_statistics(seqs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Per-feature mean and standard deviation over every timestep of every training sequence (no padding is
+    counted: the sequences are unpadded); a constant feature gets a scale of 1.
+
+    >>> mean, std = feature_statistics([np.array([[1.0, 5.0], [3.0, 5.0]]), np.array([[2.0, 5.0]])])
+    >>> mean.tolist(), std.tolist()
+    ([2.0, 5.0], [0.8164966106414795, 1.0])
+    """
+    allsteps = np.concatenate(seqs).astype("float64")
+    mean, std = allsteps.mean(axis=0), allsteps.std(axis=0)
+    std = np.where(std > 1e-8 * np.maximum(1.0, np.abs(mean)), std, 1.0)
+    return mean.astype("float32"), std.astype("float32")
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """What ``zoo train`` chose from the data, as recorded in ``config.json``."""
+
+    budget: Budget
+    schedule: str
+    validation: str  # "file" | "split" | "none"
+    seq_len: int | None = None
+    vocab_size: int | None = None
+    standardize: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+__all__ = ["Budget", "Recipe", "choose_budget", "choose_seq_len", "choose_vocab_size", "feature_statistics",
+           "learning_rate_schedule", "words"]
