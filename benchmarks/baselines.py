@@ -20,7 +20,7 @@ training split is truncated, and masking makes the padding free.
 
 Training: Adam(1e-3) for all three, batch 32, categorical cross-entropy, shuffled every epoch, a fixed epoch
 budget, no early stopping, no learning-rate schedule, no class weights; a val split, where the data set has one,
-is not used at all. The budget is epochs = clip(ceil(3000 / steps_per_epoch), 20, 1000) (at least ~3,000
+is not used at all. The budget is epochs = clip(ceil(1500 / steps_per_epoch), 20, 500) (at least ~1,500
 optimizer steps), unless the seed-0 run shows the training loss still falling at the end (mean over the last
 20% of epochs more than 10% and more than 0.02 below the mean over the 20% before): then that seed-0 model is
 trained on for as many epochs again (the budget doubles, up to --max-raise times), and seeds 1 and 2 of that
@@ -62,7 +62,7 @@ ARCHS = {
 }
 BATCH = 32
 LEARNING_RATE = 1e-3
-MIN_STEPS, MIN_EPOCHS, MAX_EPOCHS = 3000, 20, 1000
+MIN_STEPS, MIN_EPOCHS, MAX_EPOCHS = 1500, 20, 500
 MAX_TEXT_LEN = 1000
 RESULTS = Path(__file__).resolve().parent / "results"
 ESTIMATE = RESULTS / "baselines-estimate.json"
@@ -293,7 +293,7 @@ def meta() -> dict:
         "versions": {"python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__,
                      "numpy": np.__version__},
         "recipe": {"optimizer": "adam", "learning_rate": LEARNING_RATE, "batch_size": BATCH,
-                   "loss": "categorical_crossentropy", "epochs": "clip(ceil(3000 / steps_per_epoch), 20, 1000); "
+                   "loss": "categorical_crossentropy", "epochs": "clip(ceil(1500 / steps_per_epoch), 20, 500); "
                    "raised (doubled) when seed 0's training loss is still falling at the end",
                    "early_stopping": False, "lr_schedule": False, "class_weights": False, "val_split": "unused",
                    "numeric": "Masking(0.0), raw units, right-padded with zeros",

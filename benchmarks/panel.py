@@ -15,7 +15,7 @@ Real data sets are read in place from ../shared/data (never copied into the proj
 (emotion, the UCR sets) are returned as their own paths, the others are written under ``directory / name``.
 The synthetic sets are generated from a fixed seed (identical files on every run, a second or two each); each
 generator's docstring gives its structure. They cover what users bring and the real sets lack: tiny training
-sets, raw units with features on scales 100x apart, ~1,000 timesteps of variable length, long documents whose
+sets, raw units with features on scales 100x apart, 300-700 timesteps of variable length, long documents whose
 signal is in a few rare words spread over the text, and short sequences with many classes.
 """
 
@@ -118,7 +118,7 @@ def _motifs(width: int) -> np.ndarray:
 
 
 def synth_long(seed: int = 202, per_class: tuple[int, int] = (100, 100)):
-    """3 classes x 100 training rows (100 per class in test): 500-1000 timesteps (variable), 2 features, raw units.
+    """3 classes x 100 training rows (100 per class in test): 300-700 timesteps (variable), 2 features, raw units.
 
     Feature 0 is a level near 500 (random per sample, +- 5) plus AR(1) noise (phi 0.9, stationary std 1.0) and
     white noise (std 0.3); feature 1 is an unrelated distractor near 40 (+- 2, its own AR(1) noise, std 0.5).
@@ -127,17 +127,17 @@ def synth_long(seed: int = 202, per_class: tuple[int, int] = (100, 100)):
     (class "double"). The three motifs have the same energy and the same extremes, so no global statistic (mean,
     std, min, max) tells them apart: a model has to find the pattern and read its order, anywhere in a long
     sequence. A matched filter that knows the three motifs scores 89.0% on test (chance 33%). Written as padded
-    X (samples, 1000, 2) with ``lengths``.
+    X (samples, 700, 2) with ``lengths``.
     """
     rng = np.random.default_rng(seed)
-    width, T = 48, 1000
+    width, T = 48, 700
     motifs = _motifs(width)
     names = np.array(["up-down", "down-up", "double"])
     out = []
     for n_per in per_class:
         y = rng.permutation(np.repeat(np.arange(3), n_per))
         n = len(y)
-        lengths = rng.integers(500, T + 1, n).astype("int32")
+        lengths = rng.integers(300, T + 1, n).astype("int32")
         X = np.zeros((n, T, 2), dtype="float32")
         e = rng.normal(0.0, np.sqrt(1 - 0.9 ** 2), (n, T, 2))
         ar = np.empty((n, T, 2))
@@ -174,8 +174,8 @@ PER_CLASS_WORDS = 60
 DOC_CLASSES = ["astronomy", "cooking", "finance", "medicine", "sailing"]
 
 
-def synth_docs(seed: int = 303, rows: tuple[int, int] = (1800, 600)):
-    """5 classes of long documents: 1,800 training and 600 test rows, 200-600 tokens each (uniform).
+def synth_docs(seed: int = 303, rows: tuple[int, int] = (1500, 600)):
+    """5 classes of long documents: 1,500 training and 600 test rows, 150-450 tokens each (uniform).
 
     Every document is filler words drawn from 8,000 pseudo-words with a Zipfian law (p ~ 1 / (rank + 2.7)), among
     which sit 1 + Poisson(2) informative words of its class (each class owns 60 words, drawn within the class
@@ -200,7 +200,7 @@ def synth_docs(seed: int = 303, rows: tuple[int, int] = (1800, 600)):
         y = rng.choice(5, n, p=[0.3, 0.25, 0.2, 0.15, 0.1])
         texts = []
         for c in y:
-            L = int(rng.integers(200, 601))
+            L = int(rng.integers(150, 451))
             doc = filler[rng.choice(8000, L, p=p_fill)]
             own = informative[c, rng.choice(PER_CLASS_WORDS, 1 + rng.poisson(2.0), p=p_inf)]
             n_other = rng.poisson(1.0)
