@@ -1,10 +1,19 @@
-"""Accuracy of the built-in architectures on real data sets, with the zoo's defaults (not part of CI).
+"""The accuracy panel: the zoo's defaults on every panel data set (benchmarks/panel.py), beside the same networks
+written by hand in plain Keras (benchmarks/baselines.py). Not part of CI.
 
-    python benchmarks/accuracy.py [--data ../shared/data] [--archs lstm,stacked_lstm,bilstm] [--seed 0]
+    python benchmarks/accuracy.py [--datasets a,b] [--archs lstm,stacked_lstm,bilstm] [--seeds 0,1,2]
+    python benchmarks/accuracy.py --select --option schedule=constant --tag constant   # a recipe variant
+    python benchmarks/accuracy.py --table                                               # the README's table
 
-Data sets (read in place, never copied): emotion (6 classes, 16k/2k/2k, `text;label` lines) and trec6 (TREC
-question classification, 6 coarse classes; no official dev split, so the zoo holds out a stratified 10%).
-Writes benchmarks/results/accuracy.json and prints a markdown table for the README.
+Each cell (data set, architecture, seed) runs `zoo.train` exactly as a user would with the files panel.py writes,
+and is merged into the results file as soon as it finishes (a long run keeps what it measured; cells already in
+the file are skipped, so a killed run resumes). Test metrics are from the data set's test split.
+
+``--select`` measures a recipe variant for choosing defaults without looking at any test split: it holds out a
+stratified 20% of each training file (a fixed split, the same for every variant and seed), trains on the rest as
+the recipe would (its own validation split, if any, comes out of that rest) and scores the held-out 20%.
+``--option KEY=VALUE`` sets a TrainConfig field (``steps=3000``, ``schedule=plateau``, ``val_split=0.1``);
+``--tag`` names the variant in the results.
 """
 
 from __future__ import annotations
@@ -12,79 +21,152 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
+import shutil
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import zoo  # noqa: E402
+import numpy as np  # noqa: E402
 
+import panel  # noqa: E402
 
-def trec_file(src: Path, dst: Path) -> Path:
-    """TREC lines are `COARSE:fine question`, latin-1: rewrite them as `question<TAB>COARSE` lines (the zoo's
-    TEXT<SEP>LABEL format, so `dst` should end in .txt) in UTF-8."""
-    rows = []
-    for line in src.read_text(encoding="latin-1").splitlines():
-        if line.strip():
-            label, _, question = line.partition(" ")
-            rows.append(f"{question.replace(chr(9), ' ')}\t{label.split(':')[0]}\n")
-    dst.write_text("".join(rows), encoding="utf-8")
-    return dst
+RESULTS = Path(__file__).with_name("results")
+SELECTION_SEED = 1234  # the selection hold-out is the same for every variant and run seed
+SELECTION_FRACTION = 0.2
 
 
-def save(out: Path, seed: int, row: dict) -> None:
-    """Merge ``row`` into the results file, replacing an earlier row for the same data set and architecture."""
+def cpu_model() -> str:
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+        return next(line.split(":", 1)[1].strip() for line in out.splitlines() if line.startswith("Model name"))
+    except (OSError, StopIteration):
+        import platform
+
+        return platform.processor() or "unknown"
+
+
+def selection_files(name: str, directory: Path) -> dict:
+    """A stratified 80/20 split of the training data written as files: train on ``train``, score ``test``."""
+    from zoo.data import stratified_split
+
+    data = panel.load(name)
+    x, y = data["train"]
+    labels = sorted(set(y))
+    ids = np.array([labels.index(v) for v in y])
+    keep, held = stratified_split(ids, SELECTION_FRACTION, SELECTION_SEED)
+    out = directory / f"{name}-select"
+    out.mkdir(parents=True, exist_ok=True)
+    write = panel._write_lines if data["kind"] == "text" else panel._write_npz
+    ext = "txt" if data["kind"] == "text" else "npz"
+    return {"train": write(out / f"train.{ext}", [x[i] for i in keep], [y[i] for i in keep]), "val": None,
+            "test": write(out / f"test.{ext}", [x[i] for i in held], [y[i] for i in held])}
+
+
+def parse_options(items: list[str]) -> dict:
+    import yaml
+
+    options = {}
+    for item in items:
+        key, _, value = item.partition("=")
+        options[key.strip()] = yaml.safe_load(value)
+    return options
+
+
+def run_cell(files: dict, arch: str, seed: int, options: dict, out: Path) -> dict:
+    import zoo
+
+    start = time.perf_counter()
+    run = zoo.train(arch, files["train"], val=files.get("val"), test=files["test"], out=out, seed=seed,
+                    verbose=0, **options)
+    recipe = run.record.recipe
+    return {"accuracy": run.metrics["accuracy"], "macro_f1": run.metrics["macro_f1"],
+            "epochs": run.metrics["epochs_run"], "best_epoch": run.metrics["best_epoch"],
+            "steps": recipe.get("budget", {}).get("steps"), "seq_len": recipe.get("seq_len"),
+            "vocab_size": recipe.get("vocab_size"), "validation": recipe.get("validation"),
+            "seconds": round(time.perf_counter() - start, 1)}
+
+
+def load_results(path: Path) -> dict:
+    return json.loads(path.read_text()) if path.exists() else {"meta": {}, "results": []}
+
+
+def save_row(path: Path, row: dict) -> None:
     from zoo.training import versions
 
-    old = json.loads(out.read_text())["results"] if out.exists() else []
-    rows = [r for r in old if (r["dataset"], r["architecture"]) != (row["dataset"], row["architecture"])] + [row]
-    order = {name: i for i, name in enumerate(["emotion", "trec6"])}
-    rows.sort(key=lambda r: (order.get(r["dataset"], 9), r["architecture"]))
-    meta = {"machine": f"{platform.machine()}, {os.cpu_count()} CPUs", "seed": seed, "versions": versions()}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"meta": meta, "results": rows}, indent=2) + "\n")
+    data = load_results(path)
+    key = ("tag", "mode", "dataset", "architecture", "seed")
+    data["results"] = [r for r in data["results"] if tuple(r[k] for k in key) != tuple(row[k] for k in key)] + [row]
+    data["meta"] = {"cpu": cpu_model(), "cores": len(os.sched_getaffinity(0)), "versions": versions(),
+                    "updated": time.strftime("%Y-%m-%d %H:%M:%S")}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=1) + "\n")
+
+
+def spread(values: list[float]) -> str:
+    if not values:
+        return "-"
+    mean = statistics.fmean(values)
+    sd = statistics.stdev(values) if len(values) > 1 else 0.0
+    return f"{mean:.4f} ± {sd:.4f}" + (f" (n={len(values)})" if len(values) != 3 else "")
+
+
+def table(path: Path, baselines: Path, tag: str = "default", mode: str = "test") -> str:
+    """The README's table: the zoo's default recipe against the hand-written network, mean ± std over seeds."""
+    ours = [r for r in load_results(path)["results"] if r["tag"] == tag and r["mode"] == mode]
+    theirs = json.loads(baselines.read_text())["results"] if baselines.exists() else []
+    lines = ["| data set | architecture | zoo accuracy | hand-written accuracy | zoo macro-F1 | hand-written macro-F1 "
+             "| zoo train time |", "|---|---|---|---|---|---|---|"]
+    for name in panel.NAMES:
+        for arch in ("lstm", "stacked_lstm", "bilstm"):
+            a = [r for r in ours if r["dataset"] == name and r["architecture"] == arch]
+            b = [r for r in theirs if r["dataset"] == name and r["architecture"] == arch]
+            if not a and not b:
+                continue
+            secs = f"{statistics.fmean(r['seconds'] for r in a):.0f} s" if a else "-"
+            lines.append(f"| {name} | `{arch}` | {spread([r['accuracy'] for r in a])} | "
+                         f"{spread([r['accuracy'] for r in b])} | {spread([r['macro_f1'] for r in a])} | "
+                         f"{spread([r['macro_f1'] for r in b])} | {secs} |")
+    return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", default=str(Path(__file__).resolve().parents[1].parent / "shared" / "data"))
+    parser.add_argument("--datasets", default=",".join(panel.NAMES))
     parser.add_argument("--archs", default="lstm,stacked_lstm,bilstm")
-    parser.add_argument("--datasets", default="emotion,trec6")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default=str(Path(__file__).with_name("results") / "accuracy.json"))
+    parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--tag", default="default")
+    parser.add_argument("--select", action="store_true", help="score a held-out 20%% of the training data")
+    parser.add_argument("--out", default=str(RESULTS / "accuracy.json"))
+    parser.add_argument("--baselines", default=str(RESULTS / "baselines.json"))
+    parser.add_argument("--table", action="store_true", help="print the table and exit")
     args = parser.parse_args()
-    data = Path(args.data)
-    results = []
-    with tempfile.TemporaryDirectory() as tmp:
+    out = Path(args.out)
+    if args.table:
+        print(table(out, Path(args.baselines), args.tag, "select" if args.select else "test"))
+        return
+    options, mode = parse_options(args.option), "select" if args.select else "test"
+    done = {(r["tag"], r["mode"], r["dataset"], r["architecture"], r["seed"]) for r in load_results(out)["results"]}
+    with tempfile.TemporaryDirectory(prefix="zoo-accuracy-") as tmp:
         tmp = Path(tmp)
-        splits = {}
-        if "emotion" in args.datasets:
-            e = data / "emotion"
-            splits["emotion"] = dict(data=e / "train.txt", val=e / "val.txt", test=e / "test.txt")
-        if "trec6" in args.datasets:
-            t = data / "trec6"
-            splits["trec6"] = dict(data=trec_file(t / "TREC.train", tmp / "trec_train.txt"),
-                                   test=trec_file(t / "TREC.test", tmp / "trec_test.txt"))
-        for name, files in splits.items():
+        for name in args.datasets.split(","):
+            files = selection_files(name, tmp) if args.select else panel.materialize(name, tmp)
             for arch in args.archs.split(","):
-                start = time.perf_counter()
-                run = zoo.train(arch, files["data"], val=files.get("val"), test=files["test"],
-                                out=tmp / f"{name}-{arch}", seed=args.seed, verbose=0)
-                row = {"dataset": name, "architecture": arch, "accuracy": run.metrics["accuracy"],
-                       "macro_f1": run.metrics["macro_f1"], "epochs": run.metrics["epochs_run"],
-                       "best_epoch": run.metrics["best_epoch"], "seconds": round(time.perf_counter() - start, 1),
-                       "seq_len": run.hyperparameters["seq_len"]}
-                results.append(row)
-                print(json.dumps(row), flush=True)
-                save(Path(args.out), args.seed, row)  # after every run: a long benchmark keeps what it measured
-    results = json.loads(Path(args.out).read_text())["results"]
-    print("\n| data set | architecture | test accuracy | macro-F1 | epochs (best) | train time |")
-    print("|---|---|---|---|---|---|")
-    for r in results:
-        print(f"| {r['dataset']} | `{r['architecture']}` | {r['accuracy']:.4f} | {r['macro_f1']:.4f} | "
-              f"{r['epochs']} ({r['best_epoch']}) | {r['seconds']:.0f} s |")
+                for seed in map(int, args.seeds.split(",")):
+                    if (args.tag, mode, name, arch, seed) in done:
+                        continue
+                    run_dir = tmp / "runs" / f"{name}-{arch}-{seed}"
+                    row = {"tag": args.tag, "mode": mode, "dataset": name, "architecture": arch, "seed": seed,
+                           "options": options, **run_cell(files, arch, seed, options, run_dir)}
+                    shutil.rmtree(run_dir, ignore_errors=True)
+                    print(json.dumps(row), flush=True)
+                    save_row(out, row)
 
 
 if __name__ == "__main__":
