@@ -152,7 +152,8 @@ def test_cli_train_evaluate_predict(tmp_path, text_data):
     r = zoo_cli("train", "basic", "--data", str(text_data["train"]), "--test", str(text_data["test"]), "--out",
                 str(out), "--epochs", "4", "--seed", "1", "--class-weight", "balanced", *SMALL)
     assert r.returncode == 0, r.stderr
-    assert "note: no validation file: holding out a stratified 24 of 240 training examples" in r.stdout
+    assert ("note: 240 training examples and no validation file: training on all of them for the whole budget, "
+            "no early stopping") in r.stdout
     assert f"saved to {out}" in r.stdout
     r = zoo_cli("evaluate", str(out), "--data", str(text_data["test"]), "--json")
     assert r.returncode == 0, r.stderr
@@ -193,11 +194,13 @@ def test_features_npz_trains_with_variable_length(tmp_path):
     y = np.array([i % 3 for i in range(90)])
     seqs = [rng.normal(size=(rng.integers(3, 12), 4)) + y[i] for i in range(90)]  # class shifts the mean
     np.savez(tmp_path / "train.npz", X=np.concatenate(seqs), lengths=[len(s) for s in seqs], y=y)
-    run = zoo.train("bilstm", tmp_path / "train.npz", out=tmp_path / "run", epochs=8, seed=0, patience=8,
-                    overrides={"units": 8, "learning_rate": 0.02}, verbose=0)
+    test = [rng.normal(size=(rng.integers(3, 12), 4)) + i % 3 for i in range(30)]
+    np.savez(tmp_path / "test.npz", X=np.concatenate(test), lengths=[len(s) for s in test], y=np.arange(30) % 3)
+    run = zoo.train("bilstm", tmp_path / "train.npz", test=tmp_path / "test.npz", out=tmp_path / "run", epochs=8,
+                    seed=0, overrides={"units": 8, "learning_rate": 0.02}, verbose=0)
     assert run.hyperparameters["input"] == "features" and run.hyperparameters["num_features"] == 4
     assert run.hyperparameters["seq_len"] is None
-    assert run.metrics["split"] == "validation" and run.metrics["accuracy"] >= 0.8
+    assert run.metrics["split"] == "test" and run.metrics["accuracy"] >= 0.8
     clf = zoo.load(tmp_path / "run")
     probs = clf.predict_proba([rng.normal(size=(20, 4)) + 2, rng.normal(size=(2, 4))])  # lengths unseen in training
     assert probs.shape == (2, 3) and np.allclose(probs.sum(axis=1), 1, atol=1e-5)

@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 from zoo.data import LabelEncoder, load_dataset, pad_features, stratified_split
-from zoo.recipe import choose_seq_len
 from zoo.errors import DataError
 from zoo.metrics import classification_metrics
 
@@ -237,13 +236,6 @@ def test_stratified_split_keeps_every_class_in_both_parts():
     assert np.bincount(y[va]).tolist() == [5, 3, 1]
     assert set(y[tr]) == {0, 1, 2}
     assert stratified_split(y, 0.1, seed=3)[1].tolist() == va.tolist()  # same seed, same split
-
-
-def test_seq_len_follows_the_data_not_a_fixed_150():
-    lengths = list(range(1, 101)) + [1000]
-    assert choose_seq_len(lengths, cap=150) == 104  # p99 = 100 -> next multiple of 8
-    assert choose_seq_len(lengths, cap=64) == 64
-    assert choose_seq_len([3, 4], cap=None) == 8
 
 
 def test_pad_features_right_pads_with_zeros_and_truncates():

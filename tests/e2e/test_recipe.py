@@ -1,0 +1,133 @@
+"""The training recipe zoo train chooses from the data, rule by rule, on small synthetic data: standardization
+inside the saved model, the step budget of a tiny set, the schedule's floor, the data-driven sequence length and
+vocabulary, and the user's overrides winning over every rule."""
+
+import json
+from collections import Counter
+
+import numpy as np
+import pytest
+
+import zoo
+from zoo import recipe
+
+TINY = {"units": 4}
+
+
+def numeric_file(path, n, seed, scale=1000.0, lengths=(5, 12)):
+    """Two classes told apart by the direction of a ramp, in raw units around ``scale`` (unscaled, an LSTM
+    saturates); variable lengths."""
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 2
+    seqs = []
+    for i in range(n):
+        t = np.linspace(0, 1, rng.integers(*lengths))[:, None]
+        ramp = t if y[i] else 1 - t
+        seqs.append(scale + scale * 0.01 * np.hstack([ramp, rng.normal(size=t.shape)]))
+    np.savez(path, X=np.concatenate(seqs).astype("float32"), lengths=[len(s) for s in seqs], y=y)
+    return path, seqs
+
+
+def test_standardization_is_inside_the_saved_model_and_leaves_padding_alone(tmp_path):
+    train, seqs = numeric_file(tmp_path / "train.npz", 40, 0)
+    run = zoo.train("lstm", train, out=tmp_path / "run", seed=0, steps=200, verbose=0, hyperparameters=TINY)
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["model"]["parts"] == ["standardize", "network"] and config["recipe"]["standardize"] is True
+    layer = run.classifier.parts["standardize"]
+    steps = np.concatenate(seqs)  # every real timestep of the training data, no padding
+    np.testing.assert_allclose(layer.mean.numpy(), steps.mean(axis=0), rtol=1e-5)
+    np.testing.assert_allclose(layer.std.numpy(), steps.std(axis=0), rtol=1e-4)
+    padded = np.zeros((1, 9, 2), "float32")
+    padded[0, :4] = seqs[0][:4]
+    out = np.asarray(layer(padded))
+    assert (out[0, 4:] == 0).all() and np.abs(out[0, :4]).max() < 10  # padding stays zero, real steps are scaled
+
+    clf = zoo.load(tmp_path / "run")  # raw units in, from a fresh load
+    raw = [s * 1.0 for s in seqs[:6]]
+    np.testing.assert_allclose(clf.predict_proba(raw), run.classifier.predict_proba(raw), atol=1e-6)
+    assert run.metrics["accuracy"] >= 0.9  # raw units around 1000 are learnable once standardized
+
+
+def test_without_standardization_the_same_raw_data_does_not_train(tmp_path):
+    train, _ = numeric_file(tmp_path / "train.npz", 40, 0)
+    run = zoo.train("lstm", train, out=tmp_path / "raw", seed=0, steps=200, standardize=False, verbose=0,
+                    hyperparameters=TINY)
+    assert json.loads((tmp_path / "raw" / "config.json").read_text())["model"]["parts"] == []
+    assert run.metrics["accuracy"] <= 0.6  # saturated: why the rule exists
+
+
+def test_a_tiny_set_trains_on_every_row_for_the_whole_step_budget(tmp_path):
+    train, _ = numeric_file(tmp_path / "train.npz", 40, 1)
+    run = zoo.train("lstm", train, out=tmp_path / "run", seed=0, verbose=0, hyperparameters=TINY)
+    budget = run.record.recipe["budget"]
+    assert run.record.recipe["validation"] == "none" and budget["patience"] is None
+    assert budget["steps"] >= recipe.MIN_STEPS and budget["steps_per_epoch"] >= recipe.MIN_EPOCH_STEPS
+    assert int(run.classifier.parts["network"].optimizer.iterations) == budget["steps"]  # no early stop
+    assert len(run.history["loss"]) == budget["epochs"] and "val_loss" not in run.history
+    assert run.history["loss"][-1] < 0.1 * run.history["loss"][0]
+    assert run.record.data["train"]["examples"] == 40  # every row trained on
+    assert any(note.startswith("40 training examples and no validation file") for note in run.notes)
+
+
+def test_a_budget_is_steps_not_epochs():
+    big = recipe.choose_budget(16000, 32, validation=True)
+    small = recipe.choose_budget(300, 32, validation=True)
+    assert big.steps == 10 * big.steps_per_epoch  # a large set: ten passes
+    assert small.steps >= recipe.MIN_STEPS and small.passes_per_epoch * 10 >= recipe.MIN_EPOCH_STEPS
+    assert small.patience >= recipe.MIN_PATIENCE and small.patience >= small.epochs // 4
+    assert recipe.choose_budget(16000, 32, True, steps=700).steps == 1000  # whole epochs
+    assert recipe.choose_budget(16000, 32, True, epochs=3).steps == 1500
+
+
+def test_the_schedule_warms_up_decays_and_never_goes_below_its_floor():
+    budget = recipe.choose_budget(3200, 32, validation=True)
+    schedule = recipe.learning_rate_schedule(0.003, budget, "cosine")
+    rates = np.array([float(schedule(step)) for step in range(0, budget.steps + 200, 10)])
+    peak_at = int(np.argmax(rates)) * 10
+    assert abs(peak_at - budget.warmup_steps) <= 10 and rates.max() == pytest.approx(0.003, rel=1e-3)
+    assert rates.min() >= 0.003 * recipe.FLOOR * 0.999
+    assert float(schedule(budget.steps)) == pytest.approx(0.003 * recipe.FLOOR, rel=1e-3)
+    assert (np.diff(rates[peak_at // 10:]) <= 1e-12).all()  # after the peak it only goes down
+    assert recipe.learning_rate_schedule(0.003, budget, "constant") == 0.003
+
+
+def text_file(path, n, seed, rare=()):
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(n):
+        label = ("pos", "neg")[i % 2]
+        words = list(rng.choice(["good", "great"] if label == "pos" else ["bad", "awful"], size=2))
+        words += list(rng.choice(["the", "a", "film", "was", "it", "and"], size=rng.integers(2, 30)))
+        rows.append(f"{' '.join(words)};{label}")
+    rows += [f"{word} film;pos" for word in rare]  # words seen once
+    path.write_text("\n".join(rows) + "\n")
+    return path, [r.rpartition(";")[0] for r in rows]
+
+
+def test_sequence_length_and_vocabulary_come_from_the_data(tmp_path):
+    train, texts = text_file(tmp_path / "train.txt", 200, 0, rare=["zebra", "quokka"])
+    run = zoo.train("bilstm", train, out=tmp_path / "run", seed=0, steps=40, verbose=0, hyperparameters=TINY)
+    counts = Counter(w for t in texts for w in recipe.words(t))
+    lengths = [len(recipe.words(t)) for t in texts]
+    assert run.hyperparameters["vocab_size"] == sum(n >= 2 for n in counts.values()) + 2
+    vocabulary = run.classifier.parts["tokenizer"].get_vocabulary()
+    assert "zebra" not in vocabulary and "good" in vocabulary and len(vocabulary) == run.hyperparameters["vocab_size"]
+    assert run.hyperparameters["seq_len"] == recipe.choose_seq_len(lengths) >= np.quantile(lengths, 0.99)
+    assert zoo.get("bilstm").defaults["vocab_size"] == 5000  # the catalog keeps the reference design's defaults
+    assert any(n.startswith("vocab_size ") for n in run.notes) and any(n.startswith("seq_len ") for n in run.notes)
+
+
+def test_the_users_choices_win_over_every_rule(tmp_path):
+    train, _ = text_file(tmp_path / "train.txt", 200, 1)
+    run = zoo.train("bilstm", train, out=tmp_path / "run", seed=0, seq_len=12, epochs=3, steps=10_000,
+                    schedule="constant", val_split=0.2, patience=9, verbose=0,
+                    hyperparameters={**TINY, "vocab_size": 50})
+    r = run.record.recipe
+    assert run.hyperparameters["seq_len"] == 12 and run.hyperparameters["vocab_size"] == 50
+    assert r["validation"] == "split" and run.record.data["val"]["examples"] == 40
+    assert r["budget"]["epochs"] == 3 and r["budget"]["patience"] == 9 and r["schedule"] == "constant"
+    assert float(run.classifier.parts["network"].optimizer.learning_rate) == pytest.approx(0.003)
+    numbers, _ = numeric_file(tmp_path / "n.npz", 20, 2)
+    run = zoo.train("lstm", numbers, out=tmp_path / "n", seed=0, steps=32, standardize=False, verbose=0,
+                    hyperparameters=TINY)
+    assert run.record.recipe["standardize"] is False and run.classifier.spec.parts == ()
