@@ -16,6 +16,8 @@ from .errors import DataError, ZooError
 from .record import ModelSpec, RunRecord
 from .rundir import CONFIG, LABELS, MODEL, RunDir
 
+ENGINES = ("keras", "onnxruntime")
+
 
 class Classifier:
     """A trained zoo model plus its labels; get one with :func:`zoo.load`.
@@ -127,15 +129,20 @@ class Classifier:
             out.append({"label": top[0][0], "probability": top[0][1], "top": top})
         return out
 
-    def read_inputs(self, path: str | Path, options: Any = None) -> list:
-        """The inputs of a data file (its labels are ignored), read with ``options`` (default: the run's own)."""
-        from .data import load_dataset
+    def read_inputs(self, path: str | Path, options: Any = None) -> tuple[list[int], list]:
+        """``(rows, inputs)`` of a data file, labelled or not (labels are ignored), read with ``options`` (default:
+        the run's own); ``rows`` are the lines or sample indices the inputs came from."""
+        from .batch import check_kind, iter_inputs
 
         options = options or (self.record.train.data_options if self.record else None)
-        dataset = load_dataset(path, options)
-        if dataset.kind != self.kind:
-            raise DataError(f"{dataset.source} holds {dataset.kind} but this run was trained on {self.kind}.")
-        return dataset.x
+        from .config import DataOptions
+
+        options = options or DataOptions()
+        check_kind(self, path, options)
+        pairs = list(iter_inputs(path, options, self.labels))
+        if not pairs:
+            raise DataError(f"{path}: no examples to predict.")
+        return [r for r, _ in pairs], [x for _, x in pairs]
 
     def evaluate(self, dataset: Any, split: str = "evaluation") -> dict[str, Any]:
         """Metrics (accuracy, macro-F1, per class, confusion matrix) on a labelled :class:`zoo.data.Dataset`.
@@ -203,7 +210,7 @@ def _load_model(path: Path, spec: ModelSpec) -> Any:
                        "train the run again.") from None
 
 
-def load(directory: str | Path, jit_compile: Any = "auto") -> Classifier:
+def load(directory: str | Path, jit_compile: Any = "auto", engine: str = "keras") -> Classifier:
     """Load a run directory written by ``zoo train`` / :func:`zoo.train`.
 
     The model loads with ``keras.models.load_model`` in safe mode (no code is ever loaded from a run); a plugin's
@@ -213,6 +220,12 @@ def load(directory: str | Path, jit_compile: Any = "auto") -> Classifier:
     from .inference import check_jit_compile
 
     jit_compile = check_jit_compile(jit_compile)
+    if engine not in ENGINES:
+        raise ZooError(f"Unknown engine {engine!r}; use one of {', '.join(ENGINES)}.")
+    if engine == "onnxruntime":
+        from .engines import load_onnx
+
+        return load_onnx(directory)
     run = RunDir(directory)
     run.require_finished()
     record = RunRecord.from_dict(run.read_json(CONFIG), str(run.path(CONFIG)))

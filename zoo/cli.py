@@ -19,6 +19,7 @@ from .errors import ZooError
 from .registry import PRESETS_ENV, default_registry, preset_files
 
 DEBUG_ENV = "ZOO_DEBUG"
+ENGINES = ("keras", "onnxruntime")  # zoo.classifier.ENGINES (not imported here: it would load NumPy for --help)
 
 
 def _table(rows: list[list[str]], headers: list[str]) -> str:
@@ -176,22 +177,41 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     if bool(args.texts) == bool(args.data):
         raise ZooError("Give either TEXT arguments or --data FILE to predict.")
+    if args.output and not args.data:
+        raise ZooError("--output writes the predictions of a --data file; give one.")
     _quiet_tensorflow()
+    from .batch import predict_file
     from .classifier import load
 
-    clf = load(args.dir)
+    clf = load(args.dir, engine=args.engine)
+    options = data_options_from_args(args, clf.record.train.data_options)
+    if args.output:
+        n = predict_file(clf, args.data, args.output, options, probabilities=args.probabilities)
+        print(f"wrote {n} predictions to {args.output}")
+        return 0
     if args.texts:
-        inputs = args.texts
+        rows, inputs = list(range(1, len(args.texts) + 1)), args.texts
     else:
-        inputs = clf.read_inputs(args.data, data_options_from_args(args, clf.record.train.data_options))
+        rows, inputs = clf.read_inputs(args.data, options)
     preds = clf.predict(inputs, top_k=args.top_k)
     if args.json:
-        print(json.dumps([{"input": x if isinstance(x, str) else i, **p} for i, (x, p) in
-                          enumerate(zip(inputs, preds))], indent=2))
+        print(json.dumps([{"input": x if isinstance(x, str) else row, **p} for row, x, p in
+                          zip(rows, inputs, preds)], indent=2))
         return 0
-    for i, (x, p) in enumerate(zip(inputs, preds)):
-        shown = x if isinstance(x, str) else f"sample {i}"
+    for row, x, p in zip(rows, inputs, preds):
+        shown = x if isinstance(x, str) else f"sample {row}"
         print(f"{shown}\t" + "  ".join(f"{label} {prob:.3f}" for label, prob in p["top"]))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    _quiet_tensorflow()
+    from .serve import serve
+
+    print(f"serving {args.dir} on http://{args.host}:{args.port} (docs at /docs); Ctrl-C or SIGTERM stops it",
+          flush=True)
+    serve(args.dir, host=args.host, port=args.port, engine=args.engine, max_batch=args.max_batch,
+          max_wait_ms=args.max_wait_ms, batching=not args.no_batching)
     return 0
 
 
@@ -286,11 +306,30 @@ def _add_run_commands(sub: Any) -> None:
                        description="Print the top labels and probabilities for texts or a data file.")
     p.add_argument("dir", help="run directory written by zoo train")
     p.add_argument("texts", nargs="*", metavar="TEXT")
-    p.add_argument("--data", help="predict every example of a file (its labels are ignored)")
+    p.add_argument("--data", help="predict every example of a file, labelled or not (labels are ignored)")
+    p.add_argument("--output", metavar="FILE", help="write the predictions of --data to a .csv or .jsonl file, "
+                                                    "streaming the input in chunks")
+    p.add_argument("--probabilities", action="store_true", help="with --output: every class's probability too")
+    p.add_argument("--engine", default="keras", choices=ENGINES, help="prediction engine (default: keras)")
     p.add_argument("--top-k", type=int, default=1)
     p.add_argument("--json", action="store_true")
     add_arguments(p, DataOptions, "data format (default: the run's own)", prefix="data.")
     p.set_defaults(func=cmd_predict)
+
+
+def _add_serve_command(sub: Any) -> None:
+    p = sub.add_parser("serve", help="serve a trained run over HTTP (pip install \"keras-zoo[serve]\")",
+                       description="Serve a trained run as an HTTP JSON API: GET /health, GET /v1/metadata, POST "
+                                   "/v1/predict, OpenAPI docs at /docs. Concurrent requests are batched together.")
+    p.add_argument("dir", help="run directory written by zoo train")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1; 0.0.0.0 for all)")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--engine", default="keras", choices=ENGINES, help="prediction engine (default: keras)")
+    p.add_argument("--max-batch", type=int, default=64, help="rows per model call, at most (default: 64)")
+    p.add_argument("--max-wait-ms", type=float, default=5.0,
+                   help="how long the first request of a batch waits for others (default: 5)")
+    p.add_argument("--no-batching", action="store_true", help="one model call per request (for comparison)")
+    p.set_defaults(func=cmd_serve)
 
 
 def _add_tune_command(sub: Any) -> None:
@@ -325,6 +364,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _add_catalog_commands(sub)
     _add_run_commands(sub)
+    _add_serve_command(sub)
     _add_tune_command(sub)
     return parser
 

@@ -212,8 +212,8 @@ class TrainConfig:
     token_dropout: float = option(defaults.TOKEN_DROPOUT, "text: replace this fraction of training tokens by the "
                                                           "unknown-word id each epoch (word dropout)",
                                   check=_float(0, 1, hi_open=True), metavar="RATE")
-    bucket: bool = option(True, "text: batch rows of similar length together, each batch trimmed to its longest "
-                                "row", check=_bool, negative="--no-bucket")
+    bucket: bool = option(True, "batch rows of similar length together, each batch cut to its longest row (a "
+                                "variable-length network)", check=_bool, negative="--no-bucket")
     distribute: str = option("none", "tf.distribute strategy: mirrored (local GPUs or CPU devices) or "
                                      "multiworker (cluster from TF_CONFIG)", check=_choice(DISTRIBUTE),
                              choices=DISTRIBUTE)

@@ -41,20 +41,21 @@ def token_batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generator
 class EpochBatches:
     """The training batches, one pass per epoch, as NumPy arrays or a ``tf.data`` pipeline for ``fit``.
 
-    ``bucket`` (token ids only): batches of similar-length rows, each cut to its longest row, so the network must
-    take any length. ``token_dropout``: each epoch that fraction of the real tokens becomes the out-of-vocabulary
-    id 1 (word dropout: the model cannot lean on single words). ``seed`` None draws a fresh order every run.
+    ``bucket``: batches of similar-length rows, each cut to its longest row, so the network must take any length;
+    ``lengths`` are the rows' lengths before padding (default: token ids' :func:`zoo.data.token_lengths`).
+    ``token_dropout``: each epoch that fraction of the real tokens becomes the out-of-vocabulary id 1 (word
+    dropout: the model cannot lean on single words). ``seed`` None draws a fresh order every run.
     """
 
     def __init__(self, x: np.ndarray, y: np.ndarray, batch_size: int, seed: int | None, bucket: bool = False,
-                 token_dropout: float = 0.0, passes: int = 1):
+                 token_dropout: float = 0.0, passes: int = 1, lengths: np.ndarray | None = None):
         self.x, self.y = x, y
         self.batch_size = batch_size
         self.seed = seed
         self.bucket = bucket
         self.token_dropout = token_dropout
         self.passes = passes  # passes over the data per epoch (a small data set: several)
-        self.lengths = token_lengths(x) if bucket else None
+        self.lengths = (token_lengths(x) if lengths is None else np.asarray(lengths)) if bucket else None
         self.next_epoch = 0  # the epoch the tf.data pipeline produces next
 
     def __len__(self) -> int:
@@ -90,7 +91,7 @@ class EpochBatches:
         import tensorflow as tf
 
         self.next_epoch = first_epoch
-        x_spec = tf.TensorSpec((None, *([None] if self.bucket else list(self.x.shape[1:]))),
+        x_spec = tf.TensorSpec((None, *([None] if self.bucket else [self.x.shape[1]]), *self.x.shape[2:]),
                                tf.as_dtype(self.x.dtype))
         ds = tf.data.Dataset.from_generator(self._generate, output_signature=(
             x_spec, tf.TensorSpec((None, *self.y.shape[1:]), tf.as_dtype(self.y.dtype))))

@@ -31,6 +31,7 @@ METRICS = "metrics.json"
 HISTORY = "history.json"
 CURVES = "training_curves.png"
 CONFUSION = "confusion_matrix.png"
+CARD = "MODEL_CARD.md"
 REQUIRED = (MODEL, LABELS, CONFIG)
 STAGING_SUFFIX = ".partial"
 MARKER = ".zoo-staging"  # in a staging directory: zoo wrote it, and the pid of the process training there

@@ -383,6 +383,7 @@ def evaluate_run(classifier: Classifier, splits: Splits, state: dict[str, Any], 
 
 def save_run(run_dir: RunDir, classifier: Classifier, record: RunRecord, metrics: dict, history: dict) -> None:
     """Write every file of the run into its staging directory."""
+    from .card import write_model_card
     from .plots import plot_confusion_matrix, plot_history
 
     try:
@@ -397,6 +398,8 @@ def save_run(run_dir: RunDir, classifier: Classifier, record: RunRecord, metrics
     plot_history(history, run_dir.stage(CURVES), title=f"{name}: training curves")
     plot_confusion_matrix(metrics["confusion_matrix"], classifier.labels, run_dir.stage(CONFUSION),
                           title=f"{name} on {metrics['split']}: accuracy {metrics['accuracy']:.3f}")
+    write_model_card(run_dir.staging, record, classifier.labels, metrics, classifier.model.count_params(),
+                     run_name=str(run_dir.out))
 
 
 def _check_resumable(run_dir: RunDir, config: TrainConfig) -> None:
@@ -455,8 +458,10 @@ def _train_network(config: TrainConfig, arch: Any, hp: Any, splits: Splits, run_
     _seed(config.seed)
     strategy = make_strategy(config.distribute)  # before any other TensorFlow op (multi-worker needs that)
     encoded = encode_inputs(splits, hp, config.standardize, notes)
-    # length bucketing needs a network that takes any length and masks its padding
-    bucket = config.bucket and splits.kind == "text" and strategy is None and arch.masks_padding
+    # batches of similar lengths cut to their longest row, for a network that takes any length and masks padding
+    bucket = config.bucket and strategy is None and arch.masks_padding and (splits.kind == "text" or
+                                                                            hp.seq_len is None)
+    lengths = None if splits.kind == "text" else np.array([len(s) for s in splits.train.x])
     network = build_network(arch, hp, splits.num_classes, bucket, strategy)
     budget = recipe.choose_budget(len(splits.train), config.batch_size, splits.val is not None, config.steps,
                                   config.epochs, config.patience)
@@ -465,7 +470,7 @@ def _train_network(config: TrainConfig, arch: Any, hp: Any, splits: Splits, run_
 
     batches = EpochBatches(encoded.x_train, targets(splits.y_train, splits.num_classes, hp.labels),
                            config.batch_size, config.seed, bucket, config.token_dropout if encoded.tokenizer else 0.0,
-                           passes=budget.passes_per_epoch)
+                           passes=budget.passes_per_epoch, lengths=lengths)
     validation = None if splits.val is None else (encoded.x_val, targets(splits.y_val, splits.num_classes,
                                                                           hp.labels))
     state = fit(network, batches, validation, config, budget, run_dir, _plugin_callbacks(config, run_dir, chief),

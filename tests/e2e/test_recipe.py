@@ -30,7 +30,7 @@ def numeric_file(path, n, seed, scale=1000.0, lengths=(5, 12)):
 
 def test_standardization_is_inside_the_saved_model_and_leaves_padding_alone(tmp_path):
     train, seqs = numeric_file(tmp_path / "train.npz", 40, 0)
-    run = zoo.train("lstm", train, out=tmp_path / "run", seed=0, steps=200, verbose=0, hyperparameters=TINY)
+    run = zoo.train("lstm", train, out=tmp_path / "run", seed=0, steps=600, verbose=0, hyperparameters=TINY)
     config = json.loads((tmp_path / "run" / "config.json").read_text())
     assert config["model"]["parts"] == ["standardize", "network"] and config["recipe"]["standardize"] is True
     layer = run.classifier.parts["standardize"]

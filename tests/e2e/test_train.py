@@ -60,8 +60,12 @@ def zoo_cli(*args, env=None, cwd=None, timeout=300):
 
 def test_a_run_directory_has_every_artifact(trained):
     names = sorted(p.name for p in trained.out.iterdir())
-    assert names == ["config.json", "confusion_matrix.png", "history.json", "labels.json", "metrics.json",
-                     "model.keras", "training_curves.png"]
+    assert names == ["MODEL_CARD.md", "config.json", "confusion_matrix.png", "history.json", "labels.json",
+                     "metrics.json", "model.keras", "training_curves.png"]
+    card = (trained.out / "MODEL_CARD.md").read_text()
+    assert "`lstm`, built by plugin 'lstm' (keras-zoo" in card and f"{trained.model.count_params():,} parameters" in card
+    assert f"Accuracy {trained.metrics['accuracy']:.4f}" in card and "| sadness |" in card
+    assert f"zoo predict {trained.out} " in card and "![confusion matrix](confusion_matrix.png)" in card
     assert not trained.out.with_name("lstm.partial").exists()
     assert json.loads((trained.out / "labels.json").read_text()) == ["anger", "joy", "sadness"]
     config = json.loads((trained.out / "config.json").read_text())
