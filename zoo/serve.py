@@ -164,6 +164,7 @@ def create_app(classifier: Any, *, engine: str = "keras", max_batch: int = 64, m
     app = FastAPI(title=f"zoo: {classifier.spec.name}", lifespan=lifespan,
                   description=f"{classifier.spec.architecture} classifier over {len(classifier.labels)} labels")
     app.state.batcher = batcher
+    counts = {"requests": 0, "direct": 0}  # what /v1/metadata reports under "served"
 
     @app.get("/health")
     async def health() -> dict:
@@ -171,16 +172,19 @@ def create_app(classifier: Any, *, engine: str = "keras", max_batch: int = 64, m
 
     @app.get("/v1/metadata")
     async def meta() -> dict:
-        return metadata(classifier, engine)
+        return {**metadata(classifier, engine), "served": {"requests": counts["requests"],
+                                                          "model_calls": batcher.batches + counts["direct"]}}
 
-    @app.post("/v1/predict")
+    @app.post("/v1/predict", openapi_extra=_predict_schema(classifier))
     async def predict(request: Request) -> Any:
         try:
             inputs, top_k = check_request(await _json_body(request, max_body_bytes), classifier.kind,
                                           classifier.spec.num_features, max_rows)
+            counts["requests"] += 1
             if batching:
                 probs = await batcher.submit(inputs)
             else:
+                counts["direct"] += 1
                 probs = await asyncio.get_running_loop().run_in_executor(None, classifier.predict_proba, inputs)
         except RequestError as e:
             return JSONResponse({"error": str(e)}, status_code=e.status)
@@ -189,6 +193,20 @@ def create_app(classifier: Any, *, engine: str = "keras", max_batch: int = 64, m
         return {"predictions": _predictions(probs, classifier.labels, min(top_k, len(classifier.labels)))}
 
     return app
+
+
+def _predict_schema(classifier: Any) -> dict:
+    """The request body's JSON schema, for the OpenAPI docs (the body is parsed by :func:`check_request`)."""
+    item = {"type": "string"} if classifier.kind == "text" else {
+        "type": "array", "items": {"type": "array", "items": {"type": "number"},
+                                   "minItems": classifier.spec.num_features,
+                                   "maxItems": classifier.spec.num_features}}
+    example = ["some text"] if classifier.kind == "text" else [[[0.0] * (classifier.spec.num_features or 1)]]
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": {
+        "type": "object", "required": ["inputs"],
+        "properties": {"inputs": {"type": "array", "items": item, "minItems": 1, "maxItems": MAX_ROWS},
+                       "top_k": {"type": "integer", "minimum": 1, "default": 1}}},
+        "example": {"inputs": example, "top_k": 1}}}}}
 
 
 async def _json_body(request: Any, limit: int) -> Any:
