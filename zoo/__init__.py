@@ -82,6 +82,18 @@ def train(architecture: str, data: Any = None, **options: Any) -> Any:
     return _train(architecture, data, **options)
 
 
+def compare(names: Any = None, data: Any = None, **options: Any) -> Any:
+    """Train several architectures (default: every installed one) over ``seeds`` seeds and rank them; returns a
+    ``Leaderboard`` (see :func:`zoo.comparison.compare`)::
+
+        board = zoo.compare(["lstm", "bilstm"], "train.csv", test="test.csv", seeds=3, out="runs/cmp")
+        print(board.markdown())
+    """
+    from .comparison import compare as _compare
+
+    return _compare(names, data, **options)
+
+
 def load(directory: str | Path, jit_compile: Any = "auto") -> Any:
     """Load a run directory written by :func:`train` / ``zoo train`` as a ``Classifier``::
 
@@ -118,6 +130,7 @@ __all__ = [
     "ZooError",
     "ZooWarning",
     "build",
+    "compare",
     "default_registry",
     "evaluate",
     "get",

@@ -204,9 +204,28 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    from .config import train_options_from_args
+    from .hyperparameters import parse_assignment
+
+    options = train_options_from_args(args, dict(parse_assignment(s) for s in getattr(args, "hyperparameters", [])))
+    options = {k: v for k, v in options.items() if k not in ("out", "seed")}  # compare's own --out; seeds 0..N-1
+    _quiet_tensorflow()
+    from .comparison import compare
+
+    board = compare(args.names or None, seeds=args.seeds, out=args.out, overwrite=args.overwrite,
+                    progress=None if args.json else (lambda line: print(line, flush=True)), **options)
+    if args.json:
+        print(json.dumps([e.summary() for e in board.ranked()], indent=2))
+    else:
+        print(board.markdown())
+        print(f"wrote {board.out}/leaderboard.json, leaderboard.md and leaderboard.png")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     _quiet_tensorflow()
-    from .serve import serve
+    from .serving import serve
 
     print(f"serving {args.dir} on http://{args.host}:{args.port} (docs at /docs); Ctrl-C or SIGTERM stops it",
           flush=True)
@@ -317,6 +336,23 @@ def _add_run_commands(sub: Any) -> None:
     p.set_defaults(func=cmd_predict)
 
 
+def _add_compare_command(sub: Any) -> None:
+    from .config import DataOptions, TrainConfig, add_arguments
+
+    p = sub.add_parser("compare", help="train several architectures over several seeds and rank them",
+                       description="Train each architecture (default: every installed one, plugins included) with "
+                                   "the same recipe over --seeds seeds and print a leaderboard; writes "
+                                   "leaderboard.json, .md and .png and keeps every run under --out.")
+    p.add_argument("names", nargs="*", metavar="NAME", help="architectures to compare (default: all)")
+    p.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1 per architecture (default: 3)")
+    p.add_argument("--out", default="runs/compare", help="directory for the runs and the leaderboard")
+    p.add_argument("--overwrite", action="store_true", help="replace runs trained with other settings")
+    p.add_argument("--json", action="store_true", help="print the leaderboard as JSON")
+    add_arguments(p, TrainConfig, "training options (the same for every run)", exclude=("out", "seed", "preset"))
+    add_arguments(p, DataOptions, "data format", prefix="data.")
+    p.set_defaults(func=cmd_compare)
+
+
 def _add_serve_command(sub: Any) -> None:
     p = sub.add_parser("serve", help="serve a trained run over HTTP (pip install \"keras-zoo[serve]\")",
                        description="Serve a trained run as an HTTP JSON API: GET /health, GET /v1/metadata, POST "
@@ -364,6 +400,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _add_catalog_commands(sub)
     _add_run_commands(sub)
+    _add_compare_command(sub)
     _add_serve_command(sub)
     _add_tune_command(sub)
     return parser

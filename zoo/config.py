@@ -294,14 +294,16 @@ def _add_field(parser: Any, f: dataclasses.Field, dest: str) -> None:
     parser.add_argument(_flag(f), **kwargs)
 
 
-def add_arguments(parser: Any, cls: type, group_title: str | None = None, prefix: str = "") -> None:
-    """Add one flag per CLI field of ``cls`` (a :class:`TrainConfig` or :class:`DataOptions`) to ``parser``.
+def add_arguments(parser: Any, cls: type, group_title: str | None = None, prefix: str = "",
+                  exclude: Iterable[str] = ()) -> None:
+    """Add one flag per CLI field of ``cls`` (a :class:`TrainConfig` or :class:`DataOptions`) to ``parser``,
+    except the fields named in ``exclude``.
 
     Flags left out of a command line keep the dataclass default (argparse stores nothing for them).
     """
     target = parser.add_argument_group(group_title) if group_title else parser
     for f in dataclasses.fields(cls):
-        if f.metadata.get("cli", True):
+        if f.metadata.get("cli", True) and f.name not in exclude:
             _add_field(target, f, prefix + f.name)
 
 
@@ -313,13 +315,17 @@ def data_options_from_args(args: argparse.Namespace, base: DataOptions | None = 
     return dataclasses.replace(base, **given) if given else base
 
 
-def train_config_from_args(args: argparse.Namespace, hyperparameters: dict[str, Any]) -> TrainConfig:
-    """A :class:`TrainConfig` from ``zoo train``'s parsed arguments (``--set`` already parsed)."""
+def train_options_from_args(args: argparse.Namespace, hyperparameters: dict[str, Any]) -> dict[str, Any]:
+    """The :class:`TrainConfig` fields a command line gave (``--set`` already parsed), data options included."""
     values = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)
               if f.metadata.get("cli", True) and hasattr(args, f.name)}
-    values["hyperparameters"] = hyperparameters
-    return TrainConfig(args.name, data_options=data_options_from_args(args), **values)
+    return {**values, "hyperparameters": hyperparameters, "data_options": data_options_from_args(args)}
+
+
+def train_config_from_args(args: argparse.Namespace, hyperparameters: dict[str, Any]) -> TrainConfig:
+    """A :class:`TrainConfig` from ``zoo train``'s parsed arguments (``--set`` already parsed)."""
+    return TrainConfig(args.name, **train_options_from_args(args, hyperparameters))
 
 
 __all__ = ["DataOptions", "TrainConfig", "add_arguments", "data_options_from_args", "default_out",
-           "train_config_from_args"]
+           "train_config_from_args", "train_options_from_args"]

@@ -58,3 +58,26 @@ def plot_confusion_matrix(matrix: list[list[int]], labels: list, path: Path, tit
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+def plot_leaderboard(entries: list[dict], path: Path, title: str = "") -> None:
+    """Mean accuracy and macro-F1 per architecture, with one standard deviation as error bars."""
+    import numpy as np
+
+    plt = _pyplot()
+    names = [e["architecture"] for e in entries]
+    x = np.arange(len(names))
+    fig, ax = plt.subplots(figsize=(max(5.0, 1.4 * len(names) + 2), 4))
+    for offset, key, label in ((-0.2, "accuracy", "accuracy"), (0.2, "macro_f1", "macro-F1")):
+        ax.bar(x + offset, [e[f"{key}_mean"] for e in entries], 0.4, yerr=[e[f"{key}_sd"] for e in entries],
+               capsize=4, label=label)
+    lows = [min(e["accuracy_mean"], e["macro_f1_mean"]) for e in entries]
+    ax.set_ylim(max(0.0, min(lows) - 0.1), 1.0)
+    ax.set_xticks(x, names)
+    ax.set_ylabel("score")
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend()
+    ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
