@@ -94,7 +94,18 @@ def compare(names: Any = None, data: Any = None, **options: Any) -> Any:
     return _compare(names, data, **options)
 
 
-def load(directory: str | Path, jit_compile: Any = "auto") -> Any:
+def export(directory: str | Path, format: str, out: str | Path, **options: Any) -> Any:
+    """Export a run as ``"savedmodel"``, ``"onnx"`` or ``"litert"`` into ``out``, checked against the run first;
+    returns an ``ExportResult`` with the largest difference found (see :mod:`zoo.exporting`)::
+
+        zoo.export("runs/bilstm", "onnx", "export/bilstm-onnx").max_difference
+    """
+    from .exporting import export as _export
+
+    return _export(directory, format, out, **options)
+
+
+def load(directory: str | Path, jit_compile: Any = "auto", engine: str = "keras") -> Any:
     """Load a run directory written by :func:`train` / ``zoo train`` as a ``Classifier``::
 
         clf = zoo.load("runs/bilstm")
@@ -102,10 +113,12 @@ def load(directory: str | Path, jit_compile: Any = "auto") -> Any:
 
     ``jit_compile``: ``"auto"`` compiles a batch shape with XLA (on a CPU) once the time spent predicting it
     uncompiled reaches the cost of compiling it; ``True`` compiles every shape at once, ``False`` never.
+    ``engine="onnxruntime"`` predicts with ONNX Runtime instead (the same API; ``directory`` may then also be an
+    ONNX export, which loads without TensorFlow).
     """
     from .classifier import load as _load
 
-    return _load(directory, jit_compile)
+    return _load(directory, jit_compile, engine)
 
 
 def evaluate(directory: str | Path, data: Any, **kwargs: Any) -> dict:
@@ -133,6 +146,7 @@ __all__ = [
     "compare",
     "default_registry",
     "evaluate",
+    "export",
     "get",
     "hookimpl",
     "list_architectures",

@@ -19,14 +19,98 @@ from .rundir import CONFIG, LABELS, MODEL, RunDir
 ENGINES = ("keras", "onnxruntime")
 
 
-class Classifier:
-    """A trained zoo model plus its labels; get one with :func:`zoo.load`.
+class Predictor:
+    """What every prediction engine shares: ``labels``, ``spec`` (:class:`zoo.record.ModelSpec`), ``record``, and
+    :meth:`predict`, :meth:`evaluate` and :meth:`read_inputs` on top of the engine's own :meth:`predict_proba`."""
+
+    labels: list
+    spec: ModelSpec
+    record: RunRecord | None = None
+    engine = ""
+
+    @property
+    def kind(self) -> str:
+        return self.spec.kind
+
+    def predict_proba(self, inputs: Sequence[Any], batch_size: int = 256) -> np.ndarray:
+        raise NotImplementedError
+
+    def _validated(self, inputs: Sequence[Any]) -> list:
+        """``inputs`` as a list of strings (text) or of float32 (timesteps, features) arrays, or one DataError."""
+        if isinstance(inputs, (str, bytes)):
+            raise DataError("predict() takes a list of texts (or arrays), not a single string: wrap it in [...].")
+        if self.kind == "text":
+            bad = next((i for i, x in enumerate(inputs) if not isinstance(x, str)), None)
+            if bad is not None:
+                raise DataError(f"this run was trained on text; input {bad} is {type(inputs[bad]).__name__}, not a "
+                                "string.")
+            return list(inputs)
+        width, seqs = self.spec.num_features, []
+        for i, s in enumerate(inputs):
+            if isinstance(s, (str, bytes)):
+                raise DataError(f"this run was trained on numeric sequences (timesteps, {width}); input {i} is text.")
+            try:
+                s = np.asarray(s, dtype="float32")
+            except (TypeError, ValueError):
+                raise DataError(f"input {i} is not numeric; expected an array of shape (timesteps, {width}).") \
+                    from None
+            if s.ndim != 2 or s.shape[1] != width or not len(s):
+                raise DataError(f"input {i} has shape {s.shape}; expected (timesteps >= 1, {width}).")
+            seqs.append(s)
+        return seqs
+
+    def predict(self, inputs: Sequence[Any], top_k: int = 1) -> list[dict[str, Any]]:
+        """For each input: ``{"label": best, "probability": p, "top": [(label, p), ...]}`` (``top_k`` entries)."""
+        if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
+            raise ZooError(f"top_k must be a positive integer, got {top_k!r}.")
+        probs = self.predict_proba(inputs)
+        out = []
+        for row in probs:
+            order = np.argsort(-row)[:top_k]
+            top = [(self.labels[i], float(row[i])) for i in order]
+            out.append({"label": top[0][0], "probability": top[0][1], "top": top})
+        return out
+
+    def read_inputs(self, path: str | Path, options: Any = None) -> tuple[list[int], list]:
+        """``(rows, inputs)`` of a data file, labelled or not (labels are ignored), read with ``options`` (default:
+        the run's own); ``rows`` are the lines or sample indices the inputs came from."""
+        from .batch import check_kind, iter_inputs
+        from .config import DataOptions
+
+        options = options or (self.record.train.data_options if self.record else None) or DataOptions()
+        check_kind(self, path, options)
+        pairs = list(iter_inputs(path, options, self.labels))
+        if not pairs:
+            raise DataError(f"{path}: no examples to predict.")
+        return [r for r, _ in pairs], [x for _, x in pairs]
+
+    def evaluate(self, dataset: Any, split: str = "evaluation") -> dict[str, Any]:
+        """Metrics (accuracy, macro-F1, per class, confusion matrix) on a labelled :class:`zoo.data.Dataset`.
+
+        Labels the model never saw in training are an error naming the file and line.
+        """
+        from .data import LabelEncoder
+        from .metrics import classification_metrics
+
+        if dataset.kind != self.kind:
+            raise DataError(f"{dataset.source} holds {dataset.kind} but this run was trained on {self.kind}.")
+        y = LabelEncoder(self.labels).encode(dataset.y, dataset.source, dataset.rows)
+        probs = self.predict_proba(dataset.x)
+        metrics = classification_metrics(y, probs.argmax(axis=1), self.labels, split)
+        metrics["source"] = dataset.source
+        return metrics
+
+
+class Classifier(Predictor):
+    """A trained zoo model plus its labels, predicting with Keras; get one with :func:`zoo.load`.
 
     ``model`` is the saved ``keras.Model``: for text it takes raw strings (the tokenizer is inside it). ``spec``
     (:class:`zoo.record.ModelSpec`) says where the tokenizer and the network sit in it. Prediction tokenizes with
     a traced function, sorts the rows by length and, when ``spec.trim`` allows it, runs the network on batches cut
     to their longest row, through a :class:`zoo.inference.Runner` (``jit_compile``: its choice of XLA).
     """
+
+    engine = "keras"
 
     def __init__(self, model: Any, labels: Sequence[Any], spec: ModelSpec, jit_compile: Any = "auto",
                  record: RunRecord | None = None):
@@ -42,10 +126,6 @@ class Classifier:
             raise ZooError(f"the saved model has {len(layers)} parts after its input, config.json names "
                            f"{len(spec.parts)} ({', '.join(spec.parts)}); the run directory is damaged.")
         self.parts = dict(zip(spec.parts, layers))
-
-    @property
-    def kind(self) -> str:
-        return self.spec.kind
 
     @functools.cached_property
     def network(self) -> Any:
@@ -70,32 +150,14 @@ class Classifier:
         """The network's input rows (token ids or padded features) and each row's length before padding."""
         from .data import pad_features, token_lengths
 
-        if isinstance(inputs, (str, bytes)):
-            raise DataError("predict() takes a list of texts (or arrays), not a single string: wrap it in [...].")
+        inputs = self._validated(inputs)
         if self.kind == "text":
-            bad = next((i for i, x in enumerate(inputs) if not isinstance(x, str)), None)
-            if bad is not None:
-                raise DataError(f"this run was trained on text; input {bad} is {type(inputs[bad]).__name__}, not a "
-                                "string.")
             import tensorflow as tf
 
             tokens = self._tokenize(tf.constant([[t] for t in inputs], dtype=tf.string)).numpy()
             return tokens, token_lengths(tokens)
-        width = self.spec.num_features
-        seqs = []
-        for i, s in enumerate(inputs):
-            if isinstance(s, (str, bytes)):
-                raise DataError(f"this run was trained on numeric sequences (timesteps, {width}); input {i} is text.")
-            try:
-                s = np.asarray(s, dtype="float32")
-            except (TypeError, ValueError):
-                raise DataError(f"input {i} is not numeric; expected an array of shape (timesteps, {width}).") \
-                    from None
-            if s.ndim != 2 or s.shape[1] != width or not len(s):
-                raise DataError(f"input {i} has shape {s.shape}; expected (timesteps >= 1, {width}).")
-            seqs.append(s)
-        rows = pad_features(seqs, self.spec.seq_len)
-        return rows, np.minimum([len(s) for s in seqs], rows.shape[1])
+        rows = pad_features(inputs, self.spec.seq_len)
+        return rows, np.minimum([len(s) for s in inputs], rows.shape[1])
 
     def predict_proba(self, inputs: Sequence[Any], batch_size: int = 256) -> np.ndarray:
         """Class probabilities, shape ``(len(inputs), num_classes)``, columns in ``self.labels`` order.
@@ -116,49 +178,6 @@ class Classifier:
             width = bucket_width(lengths[idx].max(), rows.shape[1]) if variable else rows.shape[1]
             probs[idx] = self.runner(rows[idx, :width])
         return probs
-
-    def predict(self, inputs: Sequence[Any], top_k: int = 1) -> list[dict[str, Any]]:
-        """For each input: ``{"label": best, "probability": p, "top": [(label, p), ...]}`` (``top_k`` entries)."""
-        if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
-            raise ZooError(f"top_k must be a positive integer, got {top_k!r}.")
-        probs = self.predict_proba(inputs)
-        out = []
-        for row in probs:
-            order = np.argsort(-row)[:top_k]
-            top = [(self.labels[i], float(row[i])) for i in order]
-            out.append({"label": top[0][0], "probability": top[0][1], "top": top})
-        return out
-
-    def read_inputs(self, path: str | Path, options: Any = None) -> tuple[list[int], list]:
-        """``(rows, inputs)`` of a data file, labelled or not (labels are ignored), read with ``options`` (default:
-        the run's own); ``rows`` are the lines or sample indices the inputs came from."""
-        from .batch import check_kind, iter_inputs
-
-        options = options or (self.record.train.data_options if self.record else None)
-        from .config import DataOptions
-
-        options = options or DataOptions()
-        check_kind(self, path, options)
-        pairs = list(iter_inputs(path, options, self.labels))
-        if not pairs:
-            raise DataError(f"{path}: no examples to predict.")
-        return [r for r, _ in pairs], [x for _, x in pairs]
-
-    def evaluate(self, dataset: Any, split: str = "evaluation") -> dict[str, Any]:
-        """Metrics (accuracy, macro-F1, per class, confusion matrix) on a labelled :class:`zoo.data.Dataset`.
-
-        Labels the model never saw in training are an error naming the file and line.
-        """
-        from .data import LabelEncoder
-        from .metrics import classification_metrics
-
-        if dataset.kind != self.kind:
-            raise DataError(f"{dataset.source} holds {dataset.kind} but this run was trained on {self.kind}.")
-        y = LabelEncoder(self.labels).encode(dataset.y, dataset.source, dataset.rows)
-        probs = self.predict_proba(dataset.x)
-        metrics = classification_metrics(y, probs.argmax(axis=1), self.labels, split)
-        metrics["source"] = dataset.source
-        return metrics
 
 
 # -- loading -----------------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from .registry import PRESETS_ENV, default_registry, preset_files
 
 DEBUG_ENV = "ZOO_DEBUG"
 ENGINES = ("keras", "onnxruntime")  # zoo.classifier.ENGINES (not imported here: it would load NumPy for --help)
+EXPORT_FORMATS = ("savedmodel", "onnx", "litert")  # zoo.exporting.FORMATS
 
 
 def _table(rows: list[list[str]], headers: list[str]) -> str:
@@ -223,6 +224,15 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    _quiet_tensorflow()
+    from .exporting import export
+
+    result = export(args.dir, args.format, args.out, overwrite=args.overwrite, seq_len=args.seq_len)
+    print(result.summary())
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     _quiet_tensorflow()
     from .serving import serve
@@ -353,6 +363,21 @@ def _add_compare_command(sub: Any) -> None:
     p.set_defaults(func=cmd_compare)
 
 
+def _add_export_command(sub: Any) -> None:
+    p = sub.add_parser("export", help="export a trained run as a SavedModel, ONNX or LiteRT model",
+                       description="Export a run for use without the zoo: savedmodel (TensorFlow Serving layout, raw "
+                                   "strings or features in), onnx (the network plus preprocessing.json; pip install "
+                                   "\"keras-zoo[onnx]\"), litert (on-device, batch 1 at a fixed length; pip install "
+                                   "\"keras-zoo[litert]\"). Each export is checked against the run before it is "
+                                   "written.")
+    p.add_argument("dir", help="run directory written by zoo train")
+    p.add_argument("--format", required=True, choices=EXPORT_FORMATS)
+    p.add_argument("--out", required=True, metavar="PATH", help="directory to create")
+    p.add_argument("--overwrite", action="store_true", help="replace PATH if it is a zoo export")
+    p.add_argument("--seq-len", type=int, help="litert: the fixed length (default: the run's sequence length)")
+    p.set_defaults(func=cmd_export)
+
+
 def _add_serve_command(sub: Any) -> None:
     p = sub.add_parser("serve", help="serve a trained run over HTTP (pip install \"keras-zoo[serve]\")",
                        description="Serve a trained run as an HTTP JSON API: GET /health, GET /v1/metadata, POST "
@@ -401,6 +426,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_catalog_commands(sub)
     _add_run_commands(sub)
     _add_compare_command(sub)
+    _add_export_command(sub)
     _add_serve_command(sub)
     _add_tune_command(sub)
     return parser

@@ -1,0 +1,181 @@
+"""A zoo network as an ONNX graph built directly from its weights, with ONNX's fused ``LSTM`` operator.
+
+Keras's own ``model.export(format="onnx")`` (tf2onnx underneath) turns a *masked* LSTM into a ``Loop`` of small ops,
+several times slower than a fused kernel, most of all for one example. ONNX's ``LSTM`` takes the rows' lengths
+(``sequence_lens``) instead of a mask, which is what right-padded token ids or features need: the graph computes
+each row's length (its last non-padding step) from the input, so callers feed only the padded ids or features.
+
+It covers the networks made of ``Embedding(mask_zero=True)`` or ``Masking`` -> ``LSTM``/``Bidirectional(LSTM)``/
+``Dropout`` layers -> ``Dense(softmax)``: the three built-ins and plugins shaped like them. Anything else raises
+:class:`NotSupported`, and :mod:`zoo.exporting` falls back to Keras's exporter. Keras computes gates in the order
+i, f, c, o with one bias; ONNX wants i, o, f, c and two biases (``Wb`` and ``Rb``, summed): the bias goes to
+``Wb`` and ``Rb`` is zero.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+OPSET = 17
+
+
+class NotSupported(Exception):
+    """The network has a layer this builder does not translate."""
+
+
+def _reorder(a: np.ndarray) -> np.ndarray:
+    i, f, c, o = np.split(a, 4, axis=-1)
+    return np.concatenate([i, o, f, c], axis=-1)
+
+
+def _lstm_weights(layer: Any, backward: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """ONNX ``W [4H, in]``, ``R [4H, H]``, ``B [8H]`` of a Keras LSTM layer (``backward``: a Bidirectional's)."""
+    import keras
+
+    cell = layer.cell
+    if cell.activation is not keras.activations.tanh or cell.recurrent_activation is not keras.activations.sigmoid:
+        raise NotSupported(f"{layer.name}: only tanh/sigmoid LSTMs match ONNX's LSTM defaults")
+    if layer.go_backwards != backward or layer.stateful:
+        raise NotSupported(f"{layer.name}: a go_backwards or stateful LSTM")
+    units = cell.units
+    bias = cell.bias.numpy() if cell.use_bias else np.zeros(4 * units, "float32")
+    return (_reorder(cell.kernel.numpy()).T.astype("float32"), _reorder(cell.recurrent_kernel.numpy()).T
+            .astype("float32"), np.concatenate([_reorder(bias), np.zeros(4 * units, "float32")]).astype("float32"))
+
+
+class _Graph:
+    """Nodes and initializers being collected, with names made unique."""
+
+    def __init__(self) -> None:
+        self.nodes: list = []
+        self.initializers: list = []
+
+    def const(self, name: str, value: Any) -> str:
+        from onnx import numpy_helper
+
+        self.initializers.append(numpy_helper.from_array(np.asarray(value), name))
+        return name
+
+    def op(self, op_type: str, inputs: list[str], outputs: int | list[str] = 1, **attrs: Any) -> Any:
+        from onnx import helper
+
+        names = outputs if isinstance(outputs, list) else [f"{op_type.lower()}_{len(self.nodes)}_{i}"
+                                                            for i in range(outputs)]
+        self.nodes.append(helper.make_node(op_type, inputs, names, name=f"{op_type}_{len(self.nodes)}", **attrs))
+        return names[0] if len(names) == 1 else names
+
+
+def _layers(network: Any) -> list:
+    import keras
+
+    layers = [layer for layer in network.layers if not isinstance(layer, keras.layers.InputLayer)]
+    allowed = (keras.layers.Embedding, keras.layers.Masking, keras.layers.LSTM, keras.layers.Bidirectional,
+               keras.layers.Dropout, keras.layers.Dense)
+    for layer in layers:
+        if not isinstance(layer, allowed):
+            raise NotSupported(f"layer '{layer.name}' ({type(layer).__name__})")
+    return layers
+
+
+def _input(g: _Graph, first: Any, network: Any) -> tuple[Any, str, str]:
+    """The graph input, the time-major sequence the first LSTM reads, and a (batch, time) bool of real steps."""
+    import keras
+    from onnx import TensorProto, helper
+
+    if isinstance(first, keras.layers.Embedding):
+        if not first.mask_zero:
+            raise NotSupported("an Embedding without mask_zero")
+        value = helper.make_tensor_value_info("tokens", TensorProto.INT32, ["batch", "time"])
+        ids = g.op("Transpose", ["tokens"], perm=[1, 0])
+        x = g.op("Gather", [g.const("embeddings", first.embeddings.numpy().astype("float32")), ids], axis=0)
+        real = g.op("Not", [g.op("Equal", ["tokens", g.const("zero_id", np.array(0, "int32"))])])
+        return value, x, real
+    if isinstance(first, keras.layers.Masking):
+        width = network.input.shape[-1]
+        value = helper.make_tensor_value_info("features", TensorProto.FLOAT, ["batch", "time", width])
+        x = g.op("Transpose", ["features"], perm=[1, 0, 2])
+        differs = g.op("Not", [g.op("Equal", ["features", g.const("mask_value", np.array(
+            float(first.mask_value), "float32"))])])
+        count = g.op("ReduceSum", [g.op("Cast", [differs], to=TensorProto.INT32),
+                                   g.const("last_axis", np.array([-1], "int64"))], keepdims=0)
+        return value, x, g.op("Greater", [count, g.const("zero_count", np.array(0, "int32"))])
+    raise NotSupported(f"the first layer '{first.name}' ({type(first).__name__}) is not an Embedding or Masking")
+
+
+def _sequence_lengths(g: _Graph, real: str) -> str:
+    """Per row: the index of its last real step + 1 (0 for an all-padding row)."""
+    from onnx import TensorProto
+
+    real_i = g.op("Cast", [real], to=TensorProto.INT32)
+    steps = g.op("Gather", [g.op("Shape", [real_i]), g.const("time_axis", np.array(1, "int64"))], axis=0)
+    steps = g.op("Cast", [steps], to=TensorProto.INT32)
+    one = g.const("one", np.array(1, "int32"))
+    positions = g.op("Range", [one, g.op("Add", [steps, one]), one])
+    return g.op("ReduceMax", [g.op("Mul", [real_i, positions])], axes=[1], keepdims=0)
+
+
+def _recurrent(g: _Graph, layers: list, x: str, lengths: str) -> str:
+    """The LSTM layers in turn; returns the last one's final state, (batch, directions * units)."""
+    import keras
+
+    recurrent = [layer for layer in layers if isinstance(layer, (keras.layers.LSTM, keras.layers.Bidirectional))]
+    if not recurrent:
+        raise NotSupported("no LSTM layer")
+    for k, layer in enumerate(recurrent):
+        last = k == len(recurrent) - 1
+        if isinstance(layer, keras.layers.Bidirectional):
+            if layer.merge_mode != "concat" or not isinstance(layer.forward_layer, keras.layers.LSTM):
+                raise NotSupported(f"{layer.name}: Bidirectional other than LSTM with merge_mode='concat'")
+            forward, backward = _lstm_weights(layer.forward_layer), _lstm_weights(layer.backward_layer, True)
+            w, r, b = (np.stack(pair) for pair in zip(forward, backward))
+            direction, units, sequences = "bidirectional", layer.forward_layer.cell.units, \
+                layer.forward_layer.return_sequences
+        else:
+            w, r, b = (a[None] for a in _lstm_weights(layer))
+            direction, units, sequences = "forward", layer.cell.units, layer.return_sequences
+        if sequences == last:
+            raise NotSupported("every LSTM but the last must return sequences, and the last must not")
+        dirs = 2 if direction == "bidirectional" else 1
+        y, y_h = g.op("LSTM", [x, g.const(f"W{k}", w), g.const(f"R{k}", r), g.const(f"B{k}", b), lengths], 2,
+                      hidden_size=units, direction=direction)
+        if not last:  # Y (time, dirs, batch, units) -> (time, batch, dirs * units)
+            x = g.op("Reshape", [g.op("Transpose", [y], perm=[0, 2, 1, 3]),
+                                 g.const(f"seq_shape{k}", np.array([0, 0, dirs * units], "int64"))])
+        else:  # Y_h (dirs, batch, units) -> (batch, dirs * units): forward then backward, as Keras concatenates
+            return g.op("Reshape", [g.op("Transpose", [y_h], perm=[1, 0, 2]),
+                                    g.const("state_shape", np.array([0, dirs * units], "int64"))])
+    raise AssertionError("unreachable")
+
+
+def network_to_onnx(network: Any, name: str = "zoo") -> Any:
+    """The ``onnx.ModelProto`` of a zoo network: ``tokens`` int32 (batch, time) or ``features`` float32
+    (batch, time, F) in, ``probabilities`` float32 (batch, classes) out. Raises :class:`NotSupported`."""
+    import keras
+    import onnx
+    from onnx import TensorProto, helper
+
+    layers = _layers(network)
+    head = layers[-1]
+    for layer in layers[1:-1]:
+        if not isinstance(layer, (keras.layers.LSTM, keras.layers.Bidirectional, keras.layers.Dropout)):
+            raise NotSupported(f"layer '{layer.name}' ({type(layer).__name__}) between the input and the head")
+    if not isinstance(head, keras.layers.Dense) or head.activation is not keras.activations.softmax:
+        raise NotSupported("the last layer is not a Dense softmax")
+    g = _Graph()
+    value, x, real = _input(g, layers[0], network)
+    state = _recurrent(g, layers[1:-1], x, _sequence_lengths(g, real))
+    logits = g.op("MatMul", [state, g.const("dense_kernel", head.kernel.numpy().astype("float32"))])
+    if head.use_bias:
+        logits = g.op("Add", [logits, g.const("dense_bias", head.bias.numpy().astype("float32"))])
+    g.op("Softmax", [logits], ["probabilities"], axis=-1)
+    output = helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["batch", head.units])
+    model = helper.make_model(helper.make_graph(g.nodes, name, [value], [output], initializer=g.initializers),
+                              opset_imports=[helper.make_opsetid("", OPSET)], producer_name="keras-zoo")
+    model.ir_version = 8
+    onnx.checker.check_model(model, full_check=True)
+    return model
+
+
+__all__ = ["NotSupported", "network_to_onnx"]
