@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from .contract import CHECKS, UNWAIVABLE
 from .errors import CatalogError
 from .hyperparameters import COMMON, TYPES, Param
 
@@ -23,10 +24,6 @@ ENTRY_KEYS = {"aliases", "summary", "plugin", "inputs", "defaults", "hyperparame
 PARAM_KEYS = {"type", "min", "max", "choices", "nullable", "min_length", "help", "search"}
 PRESET_KEYS = {"architecture", "summary", "hyperparameters"}
 INPUT_MODES = ("tokens", "features")
-UNWAIVABLE = ("softmax_head",)
-# the contract suite's checks (zoo.testing.CHECK_NAMES; kept here so reading a catalog never imports the suite)
-CHECKS = ("softmax_head", "mixed_precision", "train_categorical", "train_sparse", "save_load", "batch_sizes",
-          "input_modes", "variable_length", "lazy_import", "invalid_num_classes", "cudnn_eligible")
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 

@@ -11,6 +11,13 @@ from typing import Any
 
 from .errors import ContractError, ZooError
 
+# The contract suite's checks, in the order they run; zoo.testing implements each as ``check_NAME``. Kept here,
+# in a module that imports nothing heavy, so that reading a catalog (which validates waivers) never imports the suite.
+CHECKS = ("softmax_head", "mixed_precision", "train_categorical", "train_sparse", "save_load", "batch_sizes",
+          "input_modes", "variable_length", "lazy_import", "invalid_num_classes", "cudnn_eligible")
+ONCE = ("lazy_import", "invalid_num_classes", "cudnn_eligible")  # once per architecture, not per class count
+UNWAIVABLE = ("softmax_head",)  # a catalog may waive any other check, with a written reason
+
 
 def check_num_classes(num_classes: Any) -> int:
     """Return ``num_classes`` if it is an int >= 2, else raise :class:`ZooError`.
