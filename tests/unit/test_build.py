@@ -213,7 +213,9 @@ WHO = "plugin 'fake' (zoo-fake 1.0), architecture '{}': "
     ("per-step-head", ContractError, "output shape is (None, 10, 6); the contract is (batch, 6) for num_classes=6."),
     ("two-outputs", ContractError, "the model has 2 outputs; the contract is one softmax output."),
     ("not-a-model", ContractError, "build() must return a keras.Model, got str."),
-    ("raises", PluginError, "build failed with ValueError: units must be even"),
+    # the location is the line in the plugin that raised, found in the traceback
+    ("raises", PluginError, "build failed with ValueError: units must be even "
+                            f"(test_build.py:{raises.__code__.co_firstlineno + 1})"),
 ])
 def test_the_runtime_contract_check_refuses_a_bad_plugin_naming_it_and_the_problem(fakes, name, error, problem):
     with pytest.raises(error) as e:
