@@ -140,6 +140,43 @@ def make_dist():
     return _make
 
 
+PLUGIN_MODULE = """\
+    from pathlib import Path
+
+    import zoo
+
+    CATALOG = Path(__file__).with_name("zoo.yaml")
+
+
+    def build(num_classes, hp):
+        raise NotImplementedError("never built in these tests")
+
+
+    @zoo.hookimpl
+    def register_architectures(register):
+        for name in {archs!r}:
+            register(name, build, catalog=CATALOG)
+"""
+
+
+@pytest.fixture
+def plugin_dist(tmp_path, make_dist):
+    """``plugin_dist(package, version, plugin, arch, waivers=None, prefix="", aliases=None)``: a working plugin
+    distribution registering architecture ``arch`` (a list: several) in its own directory; returns the directory
+    for PYTHONPATH."""
+
+    def _make(package, version, plugin, arch, waivers=None, prefix="", aliases=None):
+        module = package.replace("-", "_").replace(".", "_")
+        archs = [arch] if isinstance(arch, str) else list(arch)
+        return make_dist(tmp_path / f"{package}-{version}", package, version, {plugin: module}, {
+            f"{module}/__init__.py": prefix + textwrap.dedent(PLUGIN_MODULE).format(archs=archs),
+            f"{module}/zoo.yaml": fake_catalog_text(plugin, archs, aliases=aliases,
+                                                    waivers={a: waivers or {} for a in archs}),
+        })
+
+    return _make
+
+
 def clean_env(**extra: str) -> dict:
     """os.environ without the zoo's own variables (so the caller's shell cannot change a test), plus ``extra``;
     a PYTHONPATH in ``extra`` goes in front of the caller's."""

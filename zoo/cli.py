@@ -93,17 +93,15 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 def cmd_plugins(args: argparse.Namespace) -> int:
     reg = default_registry()
-    plugins = sorted(reg.plugins.values(), key=lambda p: p.name)
+    plugins = sorted(reg.plugins.values(), key=lambda p: (p.name, p.package))
     if args.json:
         print(json.dumps([{"name": p.name, "package": p.package, "version": p.version, "module": p.module,
-                           "status": p.status, "reason": p.reason, "architectures": p.architectures}
-                          for p in plugins], indent=2))
+                           "status": p.status, "reason": p.reason, "architectures": p.architectures,
+                           "callbacks": p.callbacks} for p in plugins], indent=2))
         return 0
     rows = [[p.name, p.package, p.version, p.status + (f": {p.reason}" if p.reason else ""),
-             ", ".join(p.architectures) or "-"] for p in plugins]
-    print(_table(rows, ["plugin", "package", "version", "status", "architectures"]))
-    for conflict in reg.conflicts:
-        print(f"conflict: {conflict}")
+             ", ".join(p.architectures) or "-", ", ".join(p.callbacks) or "-"] for p in plugins]
+    print(_table(rows, ["plugin", "package", "version", "status", "architectures", "callbacks"]))
     return 0
 
 
@@ -278,7 +276,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_info)
 
     p = sub.add_parser("plugins", help="list installed plugins and their status",
-                       description="List installed plugins: package, version and status (loaded/failed/disabled).")
+                       description="List installed plugins: package, version, status (loaded, failed, disabled or "
+                                   "refused, with the reason) and the architectures and callbacks each provides.")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_plugins)
 

@@ -174,15 +174,15 @@ def test_plugins_lists_package_version_and_status(capsys):
     code, out, err = run(capsys, "plugins")
     assert (code, err) == (0, "")
     lines = out.splitlines()
-    assert cells(lines[0]) == ["plugin", "package", "version", "status", "architectures"]
+    assert cells(lines[0]) == ["plugin", "package", "version", "status", "architectures", "callbacks"]
     rows = {cells(line)[0]: cells(line) for line in lines[2:]}
     for name in ("lstm", "stacked_lstm", "bilstm"):
-        assert rows[name] == [name, "keras-zoo", "0.1.0", "loaded", name]
+        assert rows[name] == [name, "keras-zoo", "0.1.0", "loaded", name, "-"]
     code, out, _ = run(capsys, "plugins", "--json")
     data = {p["name"]: p for p in json.loads(out)}
     assert data["bilstm"] == {"name": "bilstm", "package": "keras-zoo", "version": "0.1.0",
                               "module": "zoo.plugins.bilstm", "status": "loaded", "reason": "",
-                              "architectures": ["bilstm"]}
+                              "architectures": ["bilstm"], "callbacks": []}
 
 
 # -- check -------------------------------------------------------------------------------------------------------

@@ -12,7 +12,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
-CORE = ["zoo", "zoo.errors", "zoo.hookspecs", "zoo.hyperparameters", "zoo.catalog", "zoo.registry", "zoo.contract",
+CORE = ["zoo", "zoo.errors", "zoo.hookspecs", "zoo.hyperparameters", "zoo.catalog", "zoo.discovery", "zoo.registry",
+        "zoo.callbacks", "zoo.contract",
         "zoo.builder", "zoo.layers", "zoo.info", "zoo.scaffold", "zoo.testing", "zoo.cli"]
 EXTRA_PLUGINS = sorted({ep.name for ep in entry_points(group="zoo.plugins")} - {"lstm", "stacked_lstm", "bilstm"})
 
@@ -40,8 +41,8 @@ def test_docstring_examples_run(module_name):
 def test_the_python_api_has_runnable_examples():
     import zoo
 
-    api = ["list_architectures", "get", "build", "Architecture", "Hyperparameters", "ZooError", "sequence_inputs",
-           "softmax_head"]
+    api = ["list_architectures", "list_callbacks", "get", "build", "Architecture", "Hyperparameters", "ZooError",
+           "sequence_inputs", "softmax_head", "CallbackContext", "Registry"]
     assert [name for name in api if ">>>" not in (getattr(zoo, name).__doc__ or "")] == []
 
 
