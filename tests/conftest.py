@@ -117,6 +117,44 @@ def make_plugin(tmp_path):
     return _make
 
 
+# A plugin's own Keras layers, in a module of their own (as a plugin package ships them): registered with Keras
+# when imported, and named in a catalog's custom_objects as "zoo_test_custom_layers:Scale".
+CUSTOM_LAYERS = """\
+    import keras
+
+
+    @keras.saving.register_keras_serializable(package="zoo_tests")
+    class Scale(keras.layers.Layer):
+        def __init__(self, factor=1.0, **kwargs):
+            super().__init__(**kwargs)
+            self.factor = factor
+
+        def call(self, x):
+            return x * self.factor
+
+        def get_config(self):
+            return {**super().get_config(), "factor": self.factor}
+
+
+    @keras.saving.register_keras_serializable(package="zoo_tests")
+    class ForgetfulScale(Scale):
+        def get_config(self):  # forgets `factor`, so it comes back as 1.0
+            config = super().get_config()
+            config.pop("factor")
+            return config
+"""
+
+
+@pytest.fixture(scope="session")
+def custom_layers(tmp_path_factory):
+    """The module ``zoo_test_custom_layers`` (classes Scale and ForgetfulScale), importable for the session."""
+    root = tmp_path_factory.mktemp("custom_layers")
+    (root / "zoo_test_custom_layers.py").write_text(textwrap.dedent(CUSTOM_LAYERS), encoding="utf-8")
+    sys.path.insert(0, str(root))
+    yield importlib.import_module("zoo_test_custom_layers")
+    sys.path.remove(str(root))
+
+
 @pytest.fixture
 def make_dist():
     """``make_dist(root, package, version, {ep_name: module}, {file: source})``: a fake installed distribution.

@@ -80,7 +80,7 @@ def _one_line(text: str, limit: int = 300) -> str:
 def build_model(arch: "Architecture", num_classes: Any, hp: Hyperparameters) -> Any:
     """Build ``arch`` for ``num_classes`` with validated ``hp``, check the contract, compile."""
     num_classes = check_num_classes(num_classes)
-    who = f"plugin '{arch.plugin}' ({arch.package} {arch.version}), architecture '{arch.name}'"
+    who = arch.who
     # "float32" policy is explicit so a user's global mixed policy does not leak into a float32 build
     with dtype_policy(hp.precision):
         try:

@@ -20,7 +20,9 @@ from .hyperparameters import COMMON, TYPES, Param
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_\-]*$")
 ENTRY_KEYS = {"aliases", "summary", "plugin", "inputs", "defaults", "hyperparameters",
-              "test_hyperparameters", "waivers"}
+              "test_hyperparameters", "waivers", "custom_objects"}
+# "module:Name" (dotted on both sides): a class or function a saved model needs, imported only when loading one
+OBJECT_REF_RE = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 PARAM_KEYS = {"type", "min", "max", "choices", "nullable", "min_length", "help", "search"}
 PRESET_KEYS = {"architecture", "summary", "hyperparameters"}
 INPUT_MODES = ("tokens", "features")
@@ -41,6 +43,7 @@ class CatalogEntry:
     test_hyperparameters: dict[str, Any] = field(default_factory=dict)
     waivers: dict[str, str] = field(default_factory=dict)
     source: str = ""
+    custom_objects: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -200,7 +203,18 @@ def _parse_entry(doc: _Doc, name: str, raw: Any) -> CatalogEntry:
         if not isinstance(reason, str) or not reason.strip():
             raise doc.error(kp + ("waivers", check), "a waiver needs a written reason.")
     return CatalogEntry(name, tuple(aliases), summary, plugin, tuple(inputs), dict(defaults), schema,
-                        dict(raw.get("test_hyperparameters", {})), dict(waivers), doc.path)
+                        dict(raw.get("test_hyperparameters", {})), dict(waivers), doc.path,
+                        _parse_custom_objects(doc, kp, raw.get("custom_objects", [])))
+
+
+def _parse_custom_objects(doc: _Doc, kp: tuple, refs: Any) -> tuple[str, ...]:
+    """The ``custom_objects`` list: ``"module:ClassName"`` strings, checked here, imported only to load a model."""
+    _expect(doc, kp + ("custom_objects",), refs, list, 'a list of "module:ClassName" strings')
+    for i, ref in enumerate(refs):
+        if not isinstance(ref, str) or not OBJECT_REF_RE.match(ref):
+            raise doc.error(kp + ("custom_objects", i), f'expected "module:ClassName" (e.g. "zoo_foo.layers:MyLayer"), '
+                                                        f"got {ref!r}.")
+    return tuple(refs)
 
 
 def load_catalog(path: str | os.PathLike, text: str | None = None) -> dict[str, CatalogEntry]:

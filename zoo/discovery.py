@@ -143,7 +143,12 @@ def scan_entry_points(group: str) -> list[tuple[str, str, str, str]]:
     return sorted(found)
 
 
-def _load_entry_point(value: str) -> Any:
+def import_object(value: str) -> Any:
+    """The object an entry-point style reference names: ``"module"`` or ``"module:attr.attr"``.
+
+    >>> import_object("zoo.catalog:load_catalog").__name__
+    'load_catalog'
+    """
     module, _, attr = value.partition(":")
     obj = importlib.import_module(module.strip())
     for part in filter(None, attr.strip().split(".")):
@@ -232,7 +237,7 @@ def load_entry_points(registry: Any, group: str) -> None:
 def _load(registry: Any, info: PluginInfo) -> None:
     """Import one plugin and add it to the registry; an exception only marks it failed."""
     try:
-        module = _load_entry_point(info.module)
+        module = import_object(info.module)
     except BaseException as e:  # a broken plugin must not take the zoo down; Ctrl-C still stops us
         if isinstance(e, KeyboardInterrupt):
             raise
@@ -259,5 +264,5 @@ def _settle_shared_name(claimants: list[PluginInfo]) -> None:
         info.refuse(reason, rivals)
 
 
-__all__ = ["BUILTIN_PACKAGE", "DISABLE_ENV", "LOAD_ENV", "PluginInfo", "catalog_files", "load_entry_points",
-           "scan_entry_points"]
+__all__ = ["BUILTIN_PACKAGE", "DISABLE_ENV", "LOAD_ENV", "PluginInfo", "catalog_files", "import_object",
+           "load_entry_points", "scan_entry_points"]

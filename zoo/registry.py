@@ -20,7 +20,7 @@ import pluggy
 from . import hookspecs
 from .callbacks import CallbackContext, CallbackPlugin, check_registration
 from .catalog import CatalogEntry, load_catalog, load_presets
-from .discovery import DISABLE_ENV, LOAD_ENV, PluginInfo, catalog_files, load_entry_points
+from .discovery import DISABLE_ENV, LOAD_ENV, PluginInfo, catalog_files, import_object, load_entry_points
 from .errors import (CatalogError, HyperparameterError, PluginError, UnknownArchitectureError, ZooError,
                      ZooWarning)
 from .hyperparameters import COMMON, COMMON_DEFAULTS, Hyperparameters, Param, resolve
@@ -53,6 +53,13 @@ class Architecture:
     test_hyperparameters: dict[str, Any] = field(default_factory=dict, repr=False)
     waivers: dict[str, str] = field(default_factory=dict, repr=False)
     preset_of: str | None = None
+    custom_objects: tuple[str, ...] = ()  # "module:ClassName" the saved model needs (the catalog's custom_objects)
+    catalog: str = field(default="", repr=False)  # the catalog file that describes it
+
+    @property
+    def who(self) -> str:
+        """How messages name it: ``plugin 'gru' (zoo-gru 0.1.0), architecture 'gru'``."""
+        return f"plugin '{self.plugin}' ({self.package} {self.version}), architecture '{self.name}'"
 
     def hyperparameters(self, **overrides: Any) -> Hyperparameters:
         """Validate ``overrides`` against the schema and merge them into the defaults.
@@ -68,6 +75,31 @@ class Architecture:
         from .builder import build_model
 
         return build_model(self, num_classes, self.hyperparameters(**overrides))
+
+    def load_custom_objects(self) -> dict[str, Any]:
+        """Import what a saved model of this architecture needs to load, keyed by the name Keras saved it under:
+        the classes its catalog declares under ``custom_objects``, plus the zoo's own mask-aware layers.
+
+        Pass the result to ``keras.saving.load_model(path, custom_objects=...)``. Imports Keras; a declared object
+        that cannot be imported is a :class:`PluginError` naming the plugin, its package and version and the import.
+
+        >>> import zoo
+        >>> sorted(zoo.get("lstm").load_custom_objects())[:1]
+        ['zoo>AttentionPooling1D']
+        """
+        from .layers import custom_objects
+
+        objects = custom_objects()
+        import keras  # custom_objects() has imported it
+
+        for ref in self.custom_objects:
+            try:
+                obj = import_object(ref)
+            except Exception as e:
+                raise PluginError(f"{self.who}: cannot import custom object '{ref}' (from custom_objects in "
+                                  f"{self.catalog or 'its catalog'}): {type(e).__name__}: {e}") from None
+            objects[keras.saving.get_registered_name(obj)] = obj
+        return objects
 
 
 @dataclass
@@ -190,7 +222,8 @@ class Registry:
             name=name, aliases=e.aliases, summary=e.summary, plugin=info.name, package=info.package,
             version=info.version, module=info.module, inputs=e.inputs,
             defaults={**COMMON_DEFAULTS, **e.defaults}, schema={**COMMON, **e.schema}, builder=build,
-            test_hyperparameters=e.test_hyperparameters, waivers=e.waivers,
+            test_hyperparameters=e.test_hyperparameters, waivers=e.waivers, custom_objects=e.custom_objects,
+            catalog=e.source,
         )
 
     def _catalog(self, path: Any) -> dict[str, CatalogEntry]:
@@ -255,7 +288,7 @@ class Registry:
                 plugin=base.plugin, package=base.package, version=base.version, module=str(path),
                 inputs=base.inputs, defaults={**base.defaults, **preset.hyperparameters}, schema=base.schema,
                 builder=base.builder, test_hyperparameters=base.test_hyperparameters, waivers=base.waivers,
-                preset_of=base.name,
+                preset_of=base.name, custom_objects=base.custom_objects, catalog=base.catalog,
             )
             self._add_preset(preset.source, arch)
             self._presets.append((preset.source, arch))
