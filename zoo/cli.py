@@ -130,9 +130,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_new(args: argparse.Namespace) -> int:
     from .scaffold import create_plugin_package, plugin_names
 
-    path = create_plugin_package(args.package, name=args.name, directory=args.dir)
-    name = plugin_names(args.package, args.name)["name"]
-    print(f"Created {path}. Next: pip install -e {path} && zoo check {name}")
+    path = create_plugin_package(args.package, name=args.name, directory=args.dir, template=args.template)
+    name = plugin_names(args.package, args.name, args.template)["name"]
+    print(f'Created {path}. Next: pip install -e "{path}[test]" && zoo check {name} && pytest {path}')
     return 0
 
 
@@ -294,7 +294,11 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Create a plugin package: pyproject with the entry point, plugin module, "
                                    "metadata, contract tests and README.")
     p.add_argument("package", help="distribution name, e.g. zoo-gru")
-    p.add_argument("--name", help="architecture name (default: the package name without its 'zoo-' prefix)")
+    p.add_argument("--name", help="architecture name (default: the package name without its 'zoo-' prefix); it "
+                                  "must not be taken by an installed architecture or plugin")
+    p.add_argument("--template", choices=["gru", "conv-lstm", "attention"], default="gru",
+                   help="the network to start from: gru (Embedding -> GRU), conv-lstm (masked Conv1D -> LSTM) or "
+                        "attention (GRU -> attention pooling); default gru")
     p.add_argument("--dir", default=".", help="where to create it (default: current directory)")
     p.set_defaults(func=cmd_new)
 

@@ -296,11 +296,9 @@ class Registry:
         return added
 
     def _add_preset(self, source: str, arch: Architecture) -> None:
-        if arch.name in self._names:
-            owner = self._archs[self._names[arch.name]]
-            theirs = (f"preset file {owner.module}" if owner.preset_of else
-                      f"architecture '{owner.name}' of plugin '{owner.plugin}' ({owner.package} {owner.version})")
-            raise CatalogError(f"{source}: preset '{arch.name}': the name is already taken by {theirs}; rename the "
+        owner = self.owner(arch.name)
+        if owner:
+            raise CatalogError(f"{source}: preset '{arch.name}': the name is already taken by {owner}; rename the "
                                "preset.")
         self._archs[arch.name] = arch
         self._names[arch.name] = arch.name
@@ -323,6 +321,22 @@ class Registry:
     def get(self, name: str) -> Architecture:
         """The architecture with this name, alias or preset name."""
         return self._lookup(name)
+
+    def owner(self, name: str) -> str | None:
+        """Who already has ``name`` (an architecture, alias, preset or plugin name), for messages; None if free.
+
+        >>> import zoo
+        >>> zoo.default_registry().owner("bidirectional"), zoo.default_registry().owner("transformer")
+        ("architecture 'bilstm' (an alias of it) from plugin 'bilstm' (keras-zoo 0.1.0)", None)
+        """
+        if name in self._names:
+            arch = self._archs[self._names[name]]
+            what = f"architecture '{arch.name}'" + (" (an alias of it)" if name != arch.name else "")
+            if arch.preset_of:
+                return f"preset '{arch.name}' of preset file {arch.module}"
+            return f"{what} from plugin '{arch.plugin}' ({arch.package} {arch.version})"
+        plugin = next((p for p in self.plugins.values() if p.name == name), None)
+        return f"plugin {plugin.label}" if plugin else None
 
     def names(self, pattern: str | None = None) -> list[str]:
         """Sorted canonical names, optionally filtered by a glob ``pattern``."""

@@ -305,5 +305,5 @@ def test_a_preset_named_like_an_architecture_is_an_error_naming_the_preset_file(
     path = write("p.yaml", "presets:\n  basic:\n    architecture: bilstm\n")
     with pytest.raises(CatalogError) as e:
         zoo.Registry(builtin_plugins, presets=[path])
-    assert str(e.value) == (f"{path}:2: preset 'basic': the name is already taken by architecture 'lstm' of plugin "
-                            "'lstm' (keras-zoo 0.1.0); rename the preset.")
+    assert str(e.value) == (f"{path}:2: preset 'basic': the name is already taken by architecture 'lstm' (an alias of "
+                            "it) from plugin 'lstm' (keras-zoo 0.1.0); rename the preset.")
