@@ -50,3 +50,27 @@ def test_the_readme_python_session_runs():
     result = doctest.testfile(str(ROOT / "README.md"), module_relative=False, optionflags=FLAGS, verbose=False)
     assert result.attempted >= 9
     assert result.failed == 0
+
+
+def fenced(path: Path, language: str) -> list[str]:
+    """The fenced code blocks of one language in a Markdown file."""
+    import re
+
+    return re.findall(rf"^```{language}\n(.*?)^```$", path.read_text(encoding="utf-8"), re.M | re.S)
+
+
+def test_the_plugin_guides_catalog_example_is_a_valid_catalog():
+    from zoo.catalog import load_catalog
+
+    [catalog] = [block for block in fenced(ROOT / "docs" / "plugins.md", "yaml") if "architectures:" in block]
+    entry = load_catalog("docs/plugins.md", text=catalog)["foo"]
+    assert (entry.plugin, entry.aliases, entry.custom_objects) == ("foo", ("foo-net",), ("zoo_foo.layers:Gate",))
+    assert set(entry.schema) == {"vocab_size", "embed_dim", "seq_len", "filters", "units"}
+
+
+def test_the_plugin_guides_python_examples_compile():
+    blocks = fenced(ROOT / "docs" / "plugins.md", "python")
+    assert len(blocks) >= 3
+    for block in blocks:
+        compile(block, "docs/plugins.md", "exec")
+
