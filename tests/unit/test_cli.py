@@ -114,6 +114,7 @@ def test_info_json(capsys):
     assert {"name": "units", "type": "list[int], 1..4096", "default": [256, 128],
             "help": "units of each LSTM layer, first to last"} in info["hyperparameters"]
     assert "parameters" not in info
+    assert (info["custom_objects"], info["catalog"]) == ([], str(zoo.BUILTIN_CATALOG))
     code, out, _ = run(capsys, "info", "lstm", "--json", "--num-classes", "6")
     assert json.loads(out)["parameters"] == 739_590
 
