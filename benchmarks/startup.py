@@ -105,6 +105,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results" / "startup.md")
     args = parser.parse_args()
     cmd = [*zoo_command(), "list"]
+    load = os.getloadavg()[0]  # other work on the machine shows up in wall times: say how busy it was
     base = {k: v for k, v in os.environ.items() if not k.startswith("ZOO_")}
     with tempfile.TemporaryDirectory() as tmp:
         names = make_plugins(Path(tmp), args.plugins)
@@ -122,7 +123,7 @@ def main() -> int:
         "",
         f"`python benchmarks/startup.py --runs {args.runs} --plugins {args.plugins}`, "
         f"{datetime.date.today().isoformat()}, {lscpu_model()} ({os.cpu_count()} logical CPUs), "
-        f"Python {v['python']}, keras-zoo {v['zoo']}.",
+        f"Python {v['python']}, keras-zoo {v['zoo']}; load average {load:.2f} when it started.",
         "",
         "| command | plugins | median | min | max | runs |",
         "|---|---|---|---|---|---|",

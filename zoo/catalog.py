@@ -182,7 +182,7 @@ def _parse_entry(doc: _Doc, name: str, raw: Any) -> CatalogEntry:
         values = _expect(doc, kp + (section,), raw.get(section, {}), dict, "a mapping")
         for k, v in values.items():
             if k not in full:
-                raise doc.error(kp + (section, k), f"not a declared hyperparameter; declare it under `hyperparameters`.")
+                raise doc.error(kp + (section, k), "not a declared hyperparameter; declare it under `hyperparameters`.")
             try:
                 full[k].validate(v, name)
             except Exception as e:  # HyperparameterError: re-point it at the file and line

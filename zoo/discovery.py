@@ -15,7 +15,6 @@ import importlib.util
 import os
 import re
 import sys
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -211,6 +210,7 @@ def load_entry_points(registry: Any, group: str) -> None:
     known = {n for n, _, _, _ in found} | {p for _, _, p, _ in found}
     by_name: dict[str, list[PluginInfo]] = {}
     for name, value, package, version in found:
+        # status "" until decided below: disabled, refused, or loaded (or failed) when imported
         by_name.setdefault(name, []).append(PluginInfo(name, package, version, value, status=""))
     for name, candidates in by_name.items():
         for info in candidates:

@@ -9,7 +9,7 @@ from importlib.metadata import entry_points
 import pytest
 
 import zoo
-from zoo.errors import CatalogError, PluginError, UnknownArchitectureError
+from zoo.errors import CatalogError, UnknownArchitectureError
 
 
 @pytest.fixture
