@@ -1,4 +1,4 @@
-"""The :class:`Registry` of what plugins provide, and the :class:`Architecture` records users get back.
+"""The :class:`Registry` of what plugins provide: architectures (:class:`zoo.Architecture`) and training callbacks.
 
 Plugins are found through the ``zoo.plugins`` entry-point group, the built-ins too (:mod:`zoo.discovery`). Each is
 registered on its own: one that fails is reported as a warning and the rest of the zoo keeps working. A plugin
@@ -20,86 +20,14 @@ import pluggy
 from . import hookspecs
 from .callbacks import CallbackContext, CallbackPlugin, check_registration
 from .catalog import CatalogEntry, load_catalog, load_presets
-from .discovery import DISABLE_ENV, LOAD_ENV, PluginInfo, catalog_files, import_object, load_entry_points
+from .architecture import Architecture
+from .discovery import DISABLE_ENV, LOAD_ENV, PluginInfo, catalog_files, load_entry_points
 from .errors import (CatalogError, HyperparameterError, PluginError, UnknownArchitectureError, ZooError,
                      ZooWarning)
-from .hyperparameters import COMMON, COMMON_DEFAULTS, Hyperparameters, Param, resolve
+from .hyperparameters import COMMON, COMMON_DEFAULTS
 
 PRESETS_ENV = "ZOO_PRESETS"
 HOOKS = ("register_architectures", "register_callbacks")
-
-
-@dataclass(frozen=True)
-class Architecture:
-    """A registered architecture: its metadata and a way to build it.
-
-    >>> import zoo
-    >>> arch = zoo.get("bidirectional")
-    >>> arch.name, arch.plugin, arch.defaults["units"]
-    ('bilstm', 'bilstm', 64)
-    """
-
-    name: str
-    aliases: tuple[str, ...]
-    summary: str
-    plugin: str
-    package: str
-    version: str
-    module: str
-    inputs: tuple[str, ...]
-    defaults: dict[str, Any]
-    schema: dict[str, Param]
-    builder: Callable[..., Any] = field(repr=False)
-    test_hyperparameters: dict[str, Any] = field(default_factory=dict, repr=False)
-    waivers: dict[str, str] = field(default_factory=dict, repr=False)
-    preset_of: str | None = None
-    custom_objects: tuple[str, ...] = ()  # "module:ClassName" the saved model needs (the catalog's custom_objects)
-    catalog: str = field(default="", repr=False)  # the catalog file that describes it
-
-    @property
-    def who(self) -> str:
-        """How messages name it: ``plugin 'gru' (zoo-gru 0.1.0), architecture 'gru'``."""
-        return f"plugin '{self.plugin}' ({self.package} {self.version}), architecture '{self.name}'"
-
-    def hyperparameters(self, **overrides: Any) -> Hyperparameters:
-        """Validate ``overrides`` against the schema and merge them into the defaults.
-
-        >>> import zoo
-        >>> zoo.get("lstm").hyperparameters(units=32).units
-        32
-        """
-        return resolve(self.name, self.schema, self.defaults, overrides, self.inputs)
-
-    def build(self, num_classes: int, **overrides: Any) -> Any:
-        """Build and compile a ``keras.Model`` for ``num_classes`` classes; see :func:`zoo.build`."""
-        from .builder import build_model
-
-        return build_model(self, num_classes, self.hyperparameters(**overrides))
-
-    def load_custom_objects(self) -> dict[str, Any]:
-        """Import what a saved model of this architecture needs to load, keyed by the name Keras saved it under:
-        the classes its catalog declares under ``custom_objects``, plus the zoo's own mask-aware layers.
-
-        Pass the result to ``keras.saving.load_model(path, custom_objects=...)``. Imports Keras; a declared object
-        that cannot be imported is a :class:`PluginError` naming the plugin, its package and version and the import.
-
-        >>> import zoo
-        >>> sorted(zoo.get("lstm").load_custom_objects())[:1]
-        ['zoo>AttentionPooling1D']
-        """
-        from .layers import custom_objects
-
-        objects = custom_objects()
-        import keras  # custom_objects() has imported it
-
-        for ref in self.custom_objects:
-            try:
-                obj = import_object(ref)
-            except Exception as e:
-                raise PluginError(f"{self.who}: cannot import custom object '{ref}' (from custom_objects in "
-                                  f"{self.catalog or 'its catalog'}): {type(e).__name__}: {e}") from None
-            objects[keras.saving.get_registered_name(obj)] = obj
-        return objects
 
 
 @dataclass

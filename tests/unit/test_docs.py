@@ -12,7 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
-CORE = ["zoo", "zoo.errors", "zoo.hookspecs", "zoo.hyperparameters", "zoo.catalog", "zoo.discovery", "zoo.registry",
+CORE = ["zoo", "zoo.errors", "zoo.hookspecs", "zoo.hyperparameters", "zoo.catalog", "zoo.discovery", "zoo.architecture", "zoo.registry",
         "zoo.callbacks", "zoo.contract",
         "zoo.builder", "zoo.layers", "zoo.info", "zoo.scaffold", "zoo.testing", "zoo.cli"]
 EXTRA_PLUGINS = sorted({ep.name for ep in entry_points(group="zoo.plugins")} - {"lstm", "stacked_lstm", "bilstm"})
