@@ -48,3 +48,15 @@ def test_a_non_chief_worker_gets_no_tensorboard_callback(tmp_path):
     context = zoo.CallbackContext(tmp_path, {}, "lstm", is_chief=False)
     assert zoo.default_registry().make_callbacks(["tensorboard"], context) == []
     assert not tmp_path.joinpath("logs").exists()
+
+
+def test_without_the_tensorboard_package_it_says_what_to_install(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "tensorboard", None)  # as if it were not installed
+    context = zoo.CallbackContext(tmp_path, {}, "lstm")
+    with pytest.raises(zoo.ZooError) as e:
+        zoo.default_registry().make_callbacks(["tensorboard"], context)
+    assert str(e.value) == ('--tensorboard needs the TensorBoard package: pip install "keras-zoo[tensorboard]" (or pip '
+                            "install tensorboard).")
+
