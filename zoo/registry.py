@@ -257,12 +257,12 @@ class Registry:
         >>> zoo.default_registry().owner("bidirectional"), zoo.default_registry().owner("transformer")
         ("architecture 'bilstm' (an alias of it) from plugin 'bilstm' (keras-zoo 0.1.0)", None)
         """
-        if name in self._names:
-            arch = self._archs[self._names[name]]
-            what = f"architecture '{arch.name}'" + (" (an alias of it)" if name != arch.name else "")
-            if arch.preset_of:
-                return f"preset '{arch.name}' of preset file {arch.module}"
-            return f"{what} from plugin '{arch.plugin}' ({arch.package} {arch.version})"
+        arch = self._archs.get(self._names.get(name, ""))
+        if arch is not None and arch.preset_of:
+            return f"preset '{arch.name}' of preset file {arch.module}"
+        if arch is not None:
+            alias = " (an alias of it)" if name != arch.name else ""
+            return f"architecture '{arch.name}'{alias} from plugin '{arch.plugin}' ({arch.package} {arch.version})"
         plugin = next((p for p in self.plugins.values() if p.name == name), None)
         return f"plugin {plugin.label}" if plugin else None
 
