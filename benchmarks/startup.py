@@ -1,12 +1,14 @@
 """Start-up time of `zoo list` with five extra plugins installed (the project's bound: under 0.15 s).
 
-    python benchmarks/startup.py [--runs 7] [--plugins 5] [--out benchmarks/results/startup.md]
+    python benchmarks/startup.py [--runs 7] [--plugins 5] [--baseline OTHER/bin/zoo] [--out FILE.md]
 
 Makes ``--plugins`` throwaway plugin distributions (a ``*.dist-info`` with the ``zoo.plugins`` entry point, a plugin
 module and its catalog, as a pip install leaves them) in a temporary directory put on PYTHONPATH, then times
 ``zoo list`` in ``--runs`` fresh processes after one untimed run, and reports the median, with the same command
-without the extra plugins for comparison. Not a timed test (a shared CI machine's noise would make it flaky);
-prints a markdown report and writes it to ``--out``.
+without the extra plugins for comparison. ``--baseline`` times another installation's ``zoo`` (another checkout)
+the same way; all variants run interleaved, round by round, so a busy machine slows them alike. Not a timed
+test (a shared CI machine's noise would make it flaky); prints a markdown report and writes it to ``--out``
+(default benchmarks/results/startup.md).
 """
 
 from __future__ import annotations
@@ -79,14 +81,17 @@ def make_plugins(root: Path, count: int) -> list[str]:
     return names
 
 
-def time_command(cmd: list[str], env: dict, runs: int) -> list[float]:
-    """Wall times of ``runs`` fresh processes, after one untimed run (it warms the file cache)."""
-    subprocess.run(cmd, env=env, capture_output=True, check=True)
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
+def time_commands(variants: dict[str, tuple[list[str], dict]], runs: int) -> dict[str, list[float]]:
+    """Wall times of ``runs`` fresh processes of each variant (command, environment), interleaved round by round,
+    after one untimed run each (it warms the file cache)."""
+    for cmd, env in variants.values():
         subprocess.run(cmd, env=env, capture_output=True, check=True)
-        times.append(time.perf_counter() - start)
+    times: dict[str, list[float]] = {name: [] for name in variants}
+    for _ in range(runs):
+        for name, (cmd, env) in variants.items():
+            start = time.perf_counter()
+            subprocess.run(cmd, env=env, capture_output=True, check=True)
+            times[name].append(time.perf_counter() - start)
     return times
 
 
@@ -98,14 +103,40 @@ def lscpu_model() -> str:
         return cpu_model()
 
 
+def report(times: dict[str, list[float]], args: argparse.Namespace, load: float) -> str:
+    v = versions()
+    rows = [f"| {name} | {statistics.median(t):.3f} s | {min(t):.3f} s | {max(t):.3f} s | {len(t)} |"
+            for name, t in times.items()]
+    median = statistics.median(times[WITH_PLUGINS])
+    return "\n".join([
+        "# `zoo list` start-up",
+        "",
+        f"`python benchmarks/startup.py --runs {args.runs} --plugins {args.plugins}"
+        + (" --baseline ..." if args.baseline else "") + f"`, {datetime.date.today().isoformat()}, {lscpu_model()} "
+        f"({os.cpu_count()} logical CPUs), Python {v['python']}, keras-zoo {v['zoo']}; load average {load:.2f} when "
+        "it started.",
+        "",
+        "| `zoo list` | median | min | max | runs |",
+        "|---|---|---|---|---|",
+        *rows,
+        "",
+        f"Bound: under {BOUND_S} s with {args.plugins} extra plugins: {'met' if median < BOUND_S else 'NOT met'} "
+        f"({median:.3f} s).",
+    ]) + "\n"
+
+
+WITH_PLUGINS = "this checkout, installed plugins + the throwaway ones"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--plugins", type=int, default=5)
+    parser.add_argument("--baseline", metavar="ZOO", help="another installation's zoo executable to time alike")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results" / "startup.md")
     args = parser.parse_args()
-    cmd = [*zoo_command(), "list"]
     load = os.getloadavg()[0]  # other work on the machine shows up in wall times: say how busy it was
+    cmd = [*zoo_command(), "list"]
     base = {k: v for k, v in os.environ.items() if not k.startswith("ZOO_")}
     with tempfile.TemporaryDirectory() as tmp:
         names = make_plugins(Path(tmp), args.plugins)
@@ -114,31 +145,15 @@ def main() -> int:
         missing = [n for n in names if f"\n{n} " not in listed]
         if missing:
             raise SystemExit(f"startup.py: the benchmark plugins {missing} are not listed:\n{listed}")
-        with_plugins = time_command(cmd, env, args.runs)
-    without = time_command(cmd, base, args.runs)
-    median = statistics.median(with_plugins)
-    v = versions()
-    lines = [
-        "# `zoo list` start-up",
-        "",
-        f"`python benchmarks/startup.py --runs {args.runs} --plugins {args.plugins}`, "
-        f"{datetime.date.today().isoformat()}, {lscpu_model()} ({os.cpu_count()} logical CPUs), "
-        f"Python {v['python']}, keras-zoo {v['zoo']}; load average {load:.2f} when it started.",
-        "",
-        "| command | plugins | median | min | max | runs |",
-        "|---|---|---|---|---|---|",
-        f"| `zoo list` | installed + {args.plugins} throwaway | {median:.3f} s | {min(with_plugins):.3f} s | "
-        f"{max(with_plugins):.3f} s | {args.runs} |",
-        f"| `zoo list` | installed only | {statistics.median(without):.3f} s | {min(without):.3f} s | "
-        f"{max(without):.3f} s | {args.runs} |",
-        "",
-        f"Bound: {BOUND_S} s with {args.plugins} plugins: {'met' if median < BOUND_S else 'NOT met'}.",
-    ]
-    report = "\n".join(lines) + "\n"
-    print(report, end="")
+        variants = {WITH_PLUGINS: (cmd, env), "this checkout, installed plugins only": (cmd, base)}
+        if args.baseline:
+            variants[f"baseline ({args.baseline}), installed + the throwaway ones"] = ([args.baseline, "list"], env)
+        times = time_commands(variants, args.runs)
+    text = report(times, args, load)
+    print(text, end="")
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(report, encoding="utf-8")
-    return 0 if median < BOUND_S else 1
+    args.out.write_text(text, encoding="utf-8")
+    return 0 if statistics.median(times[WITH_PLUGINS]) < BOUND_S else 1
 
 
 if __name__ == "__main__":
