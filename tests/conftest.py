@@ -117,6 +117,44 @@ def make_plugin(tmp_path):
     return _make
 
 
+# A plugin's own Keras layers, in a module of their own (as a plugin package ships them): registered with Keras
+# when imported, and named in a catalog's custom_objects as "zoo_test_custom_layers:Scale".
+CUSTOM_LAYERS = """\
+    import keras
+
+
+    @keras.saving.register_keras_serializable(package="zoo_tests")
+    class Scale(keras.layers.Layer):
+        def __init__(self, factor=1.0, **kwargs):
+            super().__init__(**kwargs)
+            self.factor = factor
+
+        def call(self, x):
+            return x * self.factor
+
+        def get_config(self):
+            return {**super().get_config(), "factor": self.factor}
+
+
+    @keras.saving.register_keras_serializable(package="zoo_tests")
+    class ForgetfulScale(Scale):
+        def get_config(self):  # forgets `factor`, so it comes back as 1.0
+            config = super().get_config()
+            config.pop("factor")
+            return config
+"""
+
+
+@pytest.fixture(scope="session")
+def custom_layers(tmp_path_factory):
+    """The module ``zoo_test_custom_layers`` (classes Scale and ForgetfulScale), importable for the session."""
+    root = tmp_path_factory.mktemp("custom_layers")
+    (root / "zoo_test_custom_layers.py").write_text(textwrap.dedent(CUSTOM_LAYERS), encoding="utf-8")
+    sys.path.insert(0, str(root))
+    yield importlib.import_module("zoo_test_custom_layers")
+    sys.path.remove(str(root))
+
+
 @pytest.fixture
 def make_dist():
     """``make_dist(root, package, version, {ep_name: module}, {file: source})``: a fake installed distribution.
@@ -136,6 +174,43 @@ def make_dist():
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(textwrap.dedent(source), encoding="utf-8")
         return root
+
+    return _make
+
+
+PLUGIN_MODULE = """\
+    from pathlib import Path
+
+    import zoo
+
+    CATALOG = Path(__file__).with_name("zoo.yaml")
+
+
+    def build(num_classes, hp):
+        raise NotImplementedError("never built in these tests")
+
+
+    @zoo.hookimpl
+    def register_architectures(register):
+        for name in {archs!r}:
+            register(name, build, catalog=CATALOG)
+"""
+
+
+@pytest.fixture
+def plugin_dist(tmp_path, make_dist):
+    """``plugin_dist(package, version, plugin, arch, waivers=None, prefix="", aliases=None)``: a working plugin
+    distribution registering architecture ``arch`` (a list: several) in its own directory; returns the directory
+    for PYTHONPATH."""
+
+    def _make(package, version, plugin, arch, waivers=None, prefix="", aliases=None):
+        module = package.replace("-", "_").replace(".", "_")
+        archs = [arch] if isinstance(arch, str) else list(arch)
+        return make_dist(tmp_path / f"{package}-{version}", package, version, {plugin: module}, {
+            f"{module}/__init__.py": prefix + textwrap.dedent(PLUGIN_MODULE).format(archs=archs),
+            f"{module}/zoo.yaml": fake_catalog_text(plugin, archs, aliases=aliases,
+                                                    waivers={a: waivers or {} for a in archs}),
+        })
 
     return _make
 

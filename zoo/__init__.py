@@ -23,6 +23,7 @@ from .errors import (
     ZooError,
     ZooWarning,
 )
+from .callbacks import CallbackContext
 from .hookspecs import ENTRY_POINT_GROUP, hookimpl
 from .hyperparameters import Hyperparameters
 from .layers import sequence_inputs, softmax_head
@@ -41,6 +42,15 @@ def list_architectures(pattern: str | None = None) -> list[str]:
     ['bilstm']
     """
     return default_registry().names(pattern)
+
+
+def list_callbacks() -> list[str]:
+    """Sorted names of the training callbacks plugins provide (``zoo train --NAME`` adds one to a run).
+
+    >>> "tensorboard" in list_callbacks()
+    True
+    """
+    return [c.name for c in default_registry().callbacks()]
 
 
 def get(name: str) -> Architecture:
@@ -131,6 +141,7 @@ def evaluate(directory: str | Path, data: Any, **kwargs: Any) -> dict:
 __all__ = [
     "Architecture",
     "BUILTIN_CATALOG",
+    "CallbackContext",
     "CatalogError",
     "ContractError",
     "DataError",
@@ -150,6 +161,7 @@ __all__ = [
     "get",
     "hookimpl",
     "list_architectures",
+    "list_callbacks",
     "load",
     "sequence_inputs",
     "softmax_head",

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import sys
+import traceback
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -42,10 +45,42 @@ def compile_model(model: Any, hp: Hyperparameters) -> Any:
     return model
 
 
+def _plugin_scope(arch: "Architecture") -> str:
+    """The plugin's own code: its package directory, or its module file (or the build function's file)."""
+    module = sys.modules.get(arch.module.partition(":")[0])
+    path = getattr(module, "__file__", None)
+    if path is None:  # a module made in memory (tests): the file that defines build()
+        path = getattr(getattr(arch.builder, "__code__", None), "co_filename", "")
+    elif getattr(module, "__path__", None) is not None:  # a package: every file under it is the plugin's
+        path = os.path.dirname(path)
+    return os.path.abspath(path) if path else ""
+
+
+def failure_location(exc: BaseException, arch: "Architecture") -> str:
+    """``FILE:LINE`` of the last traceback frame in the plugin's own code (relative to the folder holding it), so
+    that a bug in a plugin points at the plugin, not at Keras; ``""`` when no frame is the plugin's."""
+    scope = _plugin_scope(arch)
+    if not scope:
+        return ""
+    inside = [f for f in traceback.extract_tb(exc.__traceback__)
+              if os.path.abspath(f.filename) == scope or os.path.abspath(f.filename).startswith(scope + os.sep)]
+    if not inside:
+        return ""
+    frame = inside[-1]
+    rel = os.path.relpath(os.path.abspath(frame.filename), os.path.dirname(scope))
+    return f"{rel.replace(os.sep, '/')}:{frame.lineno}"
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    """Keras errors span many lines; the CLI shows one."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 def build_model(arch: "Architecture", num_classes: Any, hp: Hyperparameters) -> Any:
     """Build ``arch`` for ``num_classes`` with validated ``hp``, check the contract, compile."""
     num_classes = check_num_classes(num_classes)
-    who = f"plugin '{arch.plugin}' ({arch.package} {arch.version}), architecture '{arch.name}'"
+    who = arch.who
     # "float32" policy is explicit so a user's global mixed policy does not leak into a float32 build
     with dtype_policy(hp.precision):
         try:
@@ -53,9 +88,11 @@ def build_model(arch: "Architecture", num_classes: Any, hp: Hyperparameters) -> 
         except ZooError:
             raise
         except Exception as e:
-            raise PluginError(f"{who}: build failed with {type(e).__name__}: {e}") from e
+            where = failure_location(e, arch)
+            raise PluginError(f"{who}: build failed with {type(e).__name__}: {_one_line(str(e)).rstrip('.')}"
+                              + (f" ({where})" if where else "")) from e
         check_head(model, num_classes, who)
         return compile_model(model, hp)
 
 
-__all__ = ["build_model", "compile_model", "dtype_policy", "ContractError"]
+__all__ = ["build_model", "compile_model", "dtype_policy", "failure_location", "ContractError"]

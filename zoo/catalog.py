@@ -14,19 +14,18 @@ from typing import Any
 
 import yaml
 
+from .contract import CHECKS, UNWAIVABLE
 from .errors import CatalogError
 from .hyperparameters import COMMON, TYPES, Param
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_\-]*$")
 ENTRY_KEYS = {"aliases", "summary", "plugin", "inputs", "defaults", "hyperparameters",
-              "test_hyperparameters", "waivers"}
+              "test_hyperparameters", "waivers", "custom_objects"}
+# "module:Name" (dotted on both sides): a class or function a saved model needs, imported only when loading one
+OBJECT_REF_RE = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 PARAM_KEYS = {"type", "min", "max", "choices", "nullable", "min_length", "help", "search"}
 PRESET_KEYS = {"architecture", "summary", "hyperparameters"}
 INPUT_MODES = ("tokens", "features")
-UNWAIVABLE = ("softmax_head",)
-# the contract suite's checks (zoo.testing.CHECK_NAMES; kept here so reading a catalog never imports the suite)
-CHECKS = ("softmax_head", "mixed_precision", "train_categorical", "train_sparse", "save_load", "batch_sizes",
-          "input_modes", "variable_length", "lazy_import", "invalid_num_classes", "cudnn_eligible")
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_NODES = 100_000  # values a catalog or preset file may hold once its aliases are expanded
 
@@ -45,6 +44,7 @@ class CatalogEntry:
     test_hyperparameters: dict[str, Any] = field(default_factory=dict)
     waivers: dict[str, str] = field(default_factory=dict)
     source: str = ""
+    custom_objects: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -222,7 +222,7 @@ def _parse_entry(doc: _Doc, name: str, raw: Any) -> CatalogEntry:
         values = _expect(doc, kp + (section,), raw.get(section, {}), dict, "a mapping")
         for k, v in values.items():
             if k not in full:
-                raise doc.error(kp + (section, k), f"not a declared hyperparameter; declare it under `hyperparameters`.")
+                raise doc.error(kp + (section, k), "not a declared hyperparameter; declare it under `hyperparameters`.")
             try:
                 full[k].validate(v, name)
             except Exception as e:  # HyperparameterError: re-point it at the file and line
@@ -243,7 +243,18 @@ def _parse_entry(doc: _Doc, name: str, raw: Any) -> CatalogEntry:
         if not isinstance(reason, str) or not reason.strip():
             raise doc.error(kp + ("waivers", check), "a waiver needs a written reason.")
     return CatalogEntry(name, tuple(aliases), summary, plugin, tuple(inputs), dict(defaults), schema,
-                        dict(raw.get("test_hyperparameters", {})), dict(waivers), doc.path)
+                        dict(raw.get("test_hyperparameters", {})), dict(waivers), doc.path,
+                        _parse_custom_objects(doc, kp, raw.get("custom_objects", [])))
+
+
+def _parse_custom_objects(doc: _Doc, kp: tuple, refs: Any) -> tuple[str, ...]:
+    """The ``custom_objects`` list: ``"module:ClassName"`` strings, checked here, imported only to load a model."""
+    _expect(doc, kp + ("custom_objects",), refs, list, 'a list of "module:ClassName" strings')
+    for i, ref in enumerate(refs):
+        if not isinstance(ref, str) or not OBJECT_REF_RE.match(ref):
+            raise doc.error(kp + ("custom_objects", i), f'expected "module:ClassName" (e.g. "zoo_foo.layers:MyLayer"), '
+                                                        f"got {ref!r}.")
+    return tuple(refs)
 
 
 def load_catalog(path: str | os.PathLike, text: str | None = None) -> dict[str, CatalogEntry]:

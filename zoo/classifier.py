@@ -185,10 +185,7 @@ def _custom_objects(spec: ModelSpec) -> dict[str, Any]:
     """The classes ``model.keras`` may need: the zoo's own layers and those the run's plugin declared."""
     from . import layers
 
-    objects = dict(layers.custom_objects()) if hasattr(layers, "custom_objects") else {}
-    from .keras_layers import Standardize
-
-    objects.setdefault("zoo>Standardize", Standardize)
+    objects = dict(layers.custom_objects())
     for name in spec.custom_objects:
         module, _, attr = name.partition(":")
         try:

@@ -83,17 +83,15 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 def cmd_plugins(args: argparse.Namespace) -> int:
     reg = default_registry()
-    plugins = sorted(reg.plugins.values(), key=lambda p: p.name)
+    plugins = sorted(reg.plugins.values(), key=lambda p: (p.name, p.package))
     if args.json:
         print(json.dumps([{"name": p.name, "package": p.package, "version": p.version, "module": p.module,
-                           "status": p.status, "reason": p.reason, "architectures": p.architectures}
-                          for p in plugins], indent=2))
+                           "status": p.status, "reason": p.reason, "architectures": p.architectures,
+                           "callbacks": p.callbacks} for p in plugins], indent=2))
         return 0
     rows = [[p.name, p.package, p.version, p.status + (f": {p.reason}" if p.reason else ""),
-             ", ".join(p.architectures) or "-"] for p in plugins]
-    print(_table(rows, ["plugin", "package", "version", "status", "architectures"]))
-    for conflict in reg.conflicts:
-        print(f"conflict: {conflict}")
+             ", ".join(p.architectures) or "-", ", ".join(p.callbacks) or "-"] for p in plugins]
+    print(_table(rows, ["plugin", "package", "version", "status", "architectures", "callbacks"]))
     return 0
 
 
@@ -122,9 +120,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_new(args: argparse.Namespace) -> int:
     from .scaffold import create_plugin_package, plugin_names
 
-    path = create_plugin_package(args.package, name=args.name, directory=args.dir)
-    name = plugin_names(args.package, args.name)["name"]
-    print(f"Created {path}. Next: pip install -e {path} && zoo check {name}")
+    path = create_plugin_package(args.package, name=args.name, directory=args.dir, template=args.template)
+    name = plugin_names(args.package, args.name, args.template)["name"]
+    print(f'Created {path}. Next: pip install -e "{path}[test]" && zoo check {name} && pytest {path}')
     return 0
 
 
@@ -286,7 +284,8 @@ def _add_catalog_commands(sub: Any) -> None:
     p.set_defaults(func=cmd_info)
 
     p = sub.add_parser("plugins", help="list installed plugins and their status",
-                       description="List installed plugins: package, version and status (loaded/failed/disabled).")
+                       description="List installed plugins: package, version, status (loaded, failed, disabled or "
+                                   "refused, with the reason) and the architectures and callbacks each provides.")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_plugins)
 
@@ -303,9 +302,29 @@ def _add_catalog_commands(sub: Any) -> None:
                        description="Create a plugin package: pyproject with the entry point, plugin module, "
                                    "metadata, contract tests and README.")
     p.add_argument("package", help="distribution name, e.g. zoo-gru")
-    p.add_argument("--name", help="architecture name (default: the package name without its 'zoo-' prefix)")
+    p.add_argument("--name", help="architecture name (default: the package name without its 'zoo-' prefix); it "
+                                  "must not be taken by an installed architecture or plugin")
+    p.add_argument("--template", choices=["gru", "conv-lstm", "attention"], default="gru",
+                   help="the network to start from: gru (Embedding -> GRU), conv-lstm (masked Conv1D -> LSTM) or "
+                        "attention (GRU -> attention pooling); default gru")
     p.add_argument("--dir", default=".", help="where to create it (default: current directory)")
     p.set_defaults(func=cmd_new)
+
+
+def _add_callback_flags(p: argparse.ArgumentParser) -> None:
+    """``--callback NAME`` for any training callback a plugin provides, and ``--NAME`` for each (where free)."""
+    g = p.add_argument_group("training callbacks from plugins")
+    g.add_argument("--callback", dest="callbacks", action="append", metavar="NAME", default=argparse.SUPPRESS,
+                   help="add a plugin's training callback (repeatable; `zoo plugins` lists them)")
+    try:
+        callbacks = default_registry().callbacks()
+    except ZooError:  # a broken preset file: the command itself reports it
+        return
+    taken = {opt for action in p._actions for opt in action.option_strings}
+    for cb in callbacks:
+        if f"--{cb.name}" not in taken:
+            g.add_argument(f"--{cb.name}", dest="callbacks", action="append_const", const=cb.name,
+                           default=argparse.SUPPRESS, help=f"{cb.help} (plugin '{cb.plugin}')")
 
 
 def _add_run_commands(sub: Any) -> None:
@@ -320,6 +339,7 @@ def _add_run_commands(sub: Any) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace OUT if it is a zoo run (and discard an "
                                                             "interrupted one)")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    _add_callback_flags(p)
     add_arguments(p, DataOptions, "data format", prefix="data.")
     p.set_defaults(func=cmd_train)
 
@@ -359,6 +379,7 @@ def _add_compare_command(sub: Any) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace runs trained with other settings")
     p.add_argument("--json", action="store_true", help="print the leaderboard as JSON")
     add_arguments(p, TrainConfig, "training options (the same for every run)", exclude=("out", "seed", "preset"))
+    _add_callback_flags(p)
     add_arguments(p, DataOptions, "data format", prefix="data.")
     p.set_defaults(func=cmd_compare)
 

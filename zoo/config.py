@@ -319,6 +319,8 @@ def train_options_from_args(args: argparse.Namespace, hyperparameters: dict[str,
     """The :class:`TrainConfig` fields a command line gave (``--set`` already parsed), data options included."""
     values = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)
               if f.metadata.get("cli", True) and hasattr(args, f.name)}
+    if hasattr(args, "callbacks"):  # --callback NAME and the plugins' --NAME flags
+        values["callbacks"] = tuple(dict.fromkeys(args.callbacks))
     return {**values, "hyperparameters": hyperparameters, "data_options": data_options_from_args(args)}
 
 

@@ -11,6 +11,13 @@ from typing import Any
 
 from .errors import ContractError, ZooError
 
+# The contract suite's checks, in the order they run; zoo.testing implements each as ``check_NAME``. Kept here,
+# in a module that imports nothing heavy, so that reading a catalog (which validates waivers) never imports the suite.
+CHECKS = ("softmax_head", "mixed_precision", "train_categorical", "train_sparse", "save_load", "batch_sizes",
+          "input_modes", "variable_length", "lazy_import", "invalid_num_classes", "cudnn_eligible")
+ONCE = ("lazy_import", "invalid_num_classes", "cudnn_eligible")  # once per architecture, not per class count
+UNWAIVABLE = ("softmax_head",)  # a catalog may waive any other check, with a written reason
+
 
 def check_num_classes(num_classes: Any) -> int:
     """Return ``num_classes`` if it is an int >= 2, else raise :class:`ZooError`.
@@ -31,17 +38,25 @@ def check_num_classes(num_classes: Any) -> int:
     return num_classes
 
 
-def _is_softmax(layer: Any) -> bool:
+def _softmax_axes(layer: Any) -> tuple[int, ...] | None:
+    """The axes the layer's softmax normalizes over, read from its config; None when the layer is no softmax."""
     import keras
 
     if isinstance(layer, keras.layers.Softmax):
-        return True
-    activation = getattr(layer, "activation", None)
-    return getattr(activation, "__name__", None) == "softmax"
+        axis = layer.get_config().get("axis", -1)
+        return tuple(axis) if isinstance(axis, (list, tuple)) else (axis,)
+    activation = getattr(layer, "activation", None)  # Dense or Activation with activation="softmax"
+    if getattr(activation, "__name__", None) == "softmax":
+        return (-1,)  # keras.activations.softmax, given by name, always normalizes over the last axis
+    return None
 
 
 def check_head(model: Any, num_classes: int, who: str) -> None:
-    """Raise :class:`ContractError` unless ``model`` ends in a float32 softmax over ``num_classes`` units."""
+    """Raise :class:`ContractError` unless ``model`` ends in a float32 softmax over ``num_classes`` units.
+
+    Cheap enough for every build: it reads the output's shape and dtype and the last layer's config, and runs
+    nothing. The behavioural checks (rows are probabilities) are in :mod:`zoo.testing`.
+    """
     import keras
 
     if not isinstance(model, keras.Model):
@@ -61,6 +76,12 @@ def check_head(model: Any, num_classes: int, who: str) -> None:
         raise ContractError(f"{who}: output dtype is {out.dtype}; the head must compute in float32 "
                             "(use zoo.softmax_head, or dtype='float32' on the last layer).")
     layer = out._keras_history[0]  # the layer that produced the output tensor
-    if not _is_softmax(layer):
+    axes = _softmax_axes(layer)
+    if axes is None:
         raise ContractError(f"{who}: the final layer '{layer.name}' ({type(layer).__name__}) is not a softmax; "
                             "end the model with zoo.softmax_head(x, num_classes).")
+    if len(axes) != 1 or axes[0] not in (-1, 1):  # the output is (batch, num_classes): the class axis is -1 or 1
+        shown = axes[0] if len(axes) == 1 else list(axes)
+        raise ContractError(f"{who}: the final layer '{layer.name}' ({type(layer).__name__}) normalizes over axis "
+                            f"{shown}; the contract is a softmax over the class axis (-1), so that each row sums "
+                            "to 1: end the model with zoo.softmax_head(x, num_classes).")

@@ -13,8 +13,8 @@ def describe(name: str, num_classes: int | None = None) -> dict[str, Any]:
     Without ``num_classes`` nothing heavy is imported; with it the model is built (TensorFlow is imported).
 
     >>> info = describe("basic")
-    >>> info["name"], info["defaults"]["units"], info["hyperparameters"][0]["name"]
-    ('lstm', 128, 'input')
+    >>> info["name"], info["defaults"]["units"], info["hyperparameters"][0]["name"], info["custom_objects"]
+    ('lstm', 128, 'input', [])
     """
     arch = default_registry().get(name)
     info: dict[str, Any] = {
@@ -34,6 +34,8 @@ def describe(name: str, num_classes: int | None = None) -> dict[str, Any]:
             for p in arch.schema.values()
         ],
         "waivers": dict(arch.waivers),
+        "custom_objects": list(arch.custom_objects),
+        "catalog": arch.catalog,
     }
     if num_classes is not None:
         info["parameters"] = int(arch.build(num_classes).count_params())

@@ -1,120 +1,72 @@
-"""Discovery of architecture plugins and the :class:`Architecture` records users get back.
+"""The :class:`Registry` of what plugins provide: architectures (:class:`zoo.Architecture`) and training callbacks.
 
-Plugins are found through the ``zoo.plugins`` entry-point group (the built-ins too). Each plugin is loaded on its
-own, so one that fails to import is reported as a warning and the rest of the zoo keeps working. Duplicate names
-and alias collisions are errors naming both packages. Nothing here imports TensorFlow.
+Plugins are found through the ``zoo.plugins`` entry-point group, the built-ins too (:mod:`zoo.discovery`). Each is
+registered on its own: one that fails is reported as a warning and the rest of the zoo keeps working. A plugin
+that claims a name (architecture, alias or callback) another plugin has is refused, whole: a built-in keeps its
+names, and between two third-party plugins neither wins. Nothing here imports TensorFlow.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fnmatch
-import importlib
 import os
-import re
-import sys
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pluggy
 
 from . import hookspecs
-from .catalog import CatalogEntry, Preset, load_catalog, load_presets
+from .callbacks import CallbackContext, CallbackPlugin, check_registration
+from .catalog import CatalogEntry, load_catalog, load_presets
+from .architecture import Architecture
+from .discovery import DISABLE_ENV, LOAD_ENV, PluginInfo, catalog_files, load_entry_points
 from .errors import (CatalogError, HyperparameterError, PluginError, UnknownArchitectureError, ZooError,
                      ZooWarning)
-from .hyperparameters import COMMON, COMMON_DEFAULTS, Hyperparameters, Param, resolve
+from .hyperparameters import COMMON, COMMON_DEFAULTS
 
 PRESETS_ENV = "ZOO_PRESETS"
-LOAD_ENV = "ZOO_LOAD_PLUGINS"
-DISABLE_ENV = "ZOO_DISABLE_PLUGINS"
+HOOKS = ("register_architectures", "register_callbacks")
 
 
 @dataclass
-class PluginInfo:
-    """What ``zoo plugins`` shows for one plugin: its package, version and status."""
+class _Offer:
+    """What one plugin registered: kept while it is refused too, to say what it would provide."""
 
-    name: str
-    package: str
-    version: str
-    module: str = ""
-    status: str = "loaded"  # loaded | failed | disabled
-    reason: str = ""
-    architectures: list[str] = field(default_factory=list)
+    info: PluginInfo
+    architectures: list[Architecture] = field(default_factory=list)
+    callbacks: list[CallbackPlugin] = field(default_factory=list)
 
-    @property
-    def label(self) -> str:
-        return f"'{self.name}' ({self.package} {self.version})"
-
-
-@dataclass(frozen=True)
-class Architecture:
-    """A registered architecture: its metadata and a way to build it.
-
-    >>> import zoo
-    >>> arch = zoo.get("bidirectional")
-    >>> arch.name, arch.plugin, arch.defaults["units"]
-    ('bilstm', 'bilstm', 64)
-    """
-
-    name: str
-    aliases: tuple[str, ...]
-    summary: str
-    plugin: str
-    package: str
-    version: str
-    module: str
-    inputs: tuple[str, ...]
-    defaults: dict[str, Any]
-    schema: dict[str, Param]
-    builder: Callable[..., Any] = field(repr=False)
-    test_hyperparameters: dict[str, Any] = field(default_factory=dict, repr=False)
-    waivers: dict[str, str] = field(default_factory=dict, repr=False)
-    preset_of: str | None = None
-
-    @property
-    def masks_padding(self) -> bool:
-        """Whether padding never changes this architecture's predictions, as the contract's ``variable_length``
-        check verifies (unless the catalog waives it): then training may cut batches to their longest row and
-        prediction may sort rows by length.
-
-        >>> import zoo
-        >>> zoo.get("lstm").masks_padding
-        True
-        """
-        return "variable_length" not in self.waivers
-
-    def hyperparameters(self, **overrides: Any) -> Hyperparameters:
-        """Validate ``overrides`` against the schema and merge them into the defaults.
-
-        >>> import zoo
-        >>> zoo.get("lstm").hyperparameters(units=32).units
-        32
-        """
-        return resolve(self.name, self.schema, self.defaults, overrides, self.inputs)
-
-    def build(self, num_classes: int, **overrides: Any) -> Any:
-        """Build and compile a ``keras.Model`` for ``num_classes`` classes; see :func:`zoo.build`."""
-        from .builder import build_model
-
-        return build_model(self, num_classes, self.hyperparameters(**overrides))
+    def names(self) -> list[tuple[str, str]]:
+        """Every ``(kind, name)`` it claims: architecture names and aliases, callback names."""
+        return ([("architecture", n) for a in self.architectures for n in (a.name, *a.aliases)]
+                + [("callback", c.name) for c in self.callbacks])
 
 
 class Registry:
-    """The architectures provided by a set of plugins.
+    """The architectures and training callbacks provided by a set of plugins.
 
     Normally created by :func:`default_registry` from installed entry points; tests build their own from
-    explicit ``(name, module)`` pairs.
+    explicit ``(name, module, package, version)`` plugins.
+
+    >>> import importlib
+    >>> lstm = importlib.import_module("zoo.plugins.lstm")
+    >>> reg = Registry([("lstm", lstm, "keras-zoo", "0.1.0")])
+    >>> reg.names(), reg.plugins["lstm"].status, reg.get("basic").package
+    (['lstm'], 'loaded', 'keras-zoo')
     """
 
     def __init__(self, plugins: Iterable[tuple[str, Any, str, str]] = (), presets: Iterable[str | os.PathLike] = ()):
         """``plugins``: ``(name, module, package, version)``; ``presets``: preset YAML file paths."""
         self.plugins: dict[str, PluginInfo] = {}
-        self.warnings: list[str] = []
-        self.conflicts: list[str] = []
+        self.notes: list[str] = []  # warnings that are about no single plugin (e.g. unknown names in the env)
+        self._offers: dict[str, _Offer] = {}
         self._archs: dict[str, Architecture] = {}
         self._names: dict[str, str] = {}  # every name and alias -> canonical name
+        self._callbacks: dict[str, CallbackPlugin] = {}
+        self._presets: list[tuple[str, Architecture]] = []  # (FILE:LINE, preset)
         self._catalogs: dict[str, dict[str, CatalogEntry]] = {}
         self._pm = pluggy.PluginManager(hookspecs.PROJECT)
         self._pm.add_hookspecs(hookspecs)
@@ -123,48 +75,72 @@ class Registry:
         for path in presets:
             self.add_presets(path)
 
+    @property
+    def warnings(self) -> list[str]:
+        """One line per plugin that failed or was refused, then the notes; what :func:`default_registry` warns."""
+        lines = [p.warning for p in self.plugins.values() if p.warning] + self.notes
+        return list(dict.fromkeys(lines))
+
     # -- plugins ---------------------------------------------------------------------------------------------
-    def add_plugin(self, name: str, module: Any, package: str = "", version: str = "") -> PluginInfo:
-        """Register one plugin module and the architectures it declares; failures are recorded, not raised."""
+    def add_plugin(self, name: str, module: Any, package: str = "", version: str = "", *, key: str | None = None,
+                   module_name: str | None = None) -> PluginInfo:
+        """Register one plugin module and what it declares; failures and refusals are recorded, not raised."""
         info = PluginInfo(name, package or getattr(module, "__name__", name), version or "?",
-                          getattr(module, "__name__", ""))
-        self.plugins[name] = info
+                          module_name or getattr(module, "__name__", ""), key=key or name)
+        self.plugins[info.key] = info
         try:
             typos = [a for a in dir(module)
-                     if hasattr(getattr(module, a, None), f"{hookspecs.PROJECT}_impl")
-                     and not hasattr(self._pm.hook, a)]
+                     if hasattr(getattr(module, a, None), f"{hookspecs.PROJECT}_impl") and a not in HOOKS]
             if typos:
-                raise PluginError(f"hook '{typos[0]}' matches no zoo hook (expected 'register_architectures')")
-            self._pm.register(module, name=name)
+                raise PluginError(f"hook '{typos[0]}' matches no zoo hook (expected "
+                                  f"{' or '.join(repr(h) for h in HOOKS)})")
+            self._pm.register(module, name=info.key)
         except Exception as e:
             return self._fail(info, e)
-        staged: list[Architecture] = []
         try:
-            for impl in self._pm.hook.register_architectures.get_hookimpls():
-                if impl.plugin_name == name:
-                    impl.function(register=lambda n, b, *, catalog: staged.append(self._make(info, n, b, catalog)))
-        except Exception as e:
-            self._pm.unregister(name=name)
+            offer = self._collect(info)
+        except Exception as e:  # all or nothing: a plugin with one bad registration provides nothing
+            self._pm.unregister(name=info.key)
             return self._fail(info, e)
-        for arch in staged:  # all or nothing: a plugin with one bad entry registers none
-            self._add(arch, info)
-        info.architectures = [a.name for a in staged]
+        self._offers[info.key] = offer
+        self._settle()
         return info
+
+    def add_unloaded(self, info: PluginInfo) -> None:
+        """Record a plugin that was not imported (disabled, failed to import, or refused before loading)."""
+        self.plugins[info.key] = info
 
     def _fail(self, info: PluginInfo, exc: BaseException) -> PluginInfo:
         info.status = "failed"
         info.reason = f"{type(exc).__name__}: {str(exc).rstrip('.')}"
-        self.warnings.append(f"plugin {info.label} failed to load: {info.reason}; "
-                             f"it is skipped (disable it with {DISABLE_ENV}={info.name}).")
         return info
+
+    def _collect(self, info: PluginInfo) -> _Offer:
+        """Call the plugin's hooks, validating each registration."""
+        offer = _Offer(info)
+
+        def architecture(name: str, build: Callable, *, catalog: Any) -> None:
+            offer.architectures.append(self._make(info, name, build, catalog))
+
+        def callback(name: str, factory: Callable, *, help: str | None = None) -> None:
+            check_registration(name, factory, help)
+            offer.callbacks.append(CallbackPlugin(name, help.strip(), info.name, info.package, info.version, factory))
+
+        for hook, register in zip(HOOKS, (architecture, callback)):
+            for impl in getattr(self._pm.hook, hook).get_hookimpls():
+                if impl.plugin_name == info.key:
+                    impl.function(register=register)
+        names = offer.names()
+        twice = next((n for n in names if names.count(n) > 1), None)
+        if twice:
+            raise PluginError(f"it registers {twice[0]} '{twice[1]}' twice (as a name or an alias)")
+        return offer
 
     def _make(self, info: PluginInfo, name: str, build: Callable, catalog: Any) -> Architecture:
         if not callable(build):
             raise PluginError(f"register({name!r}, ...): build must be callable, got {type(build).__name__}")
+        entries = self._catalog(catalog)
         key = str(catalog)
-        if key not in self._catalogs:
-            self._catalogs[key] = load_catalog(catalog)
-        entries = self._catalogs[key]
         if name not in entries:
             raise CatalogError(f"{key}: no entry for architecture '{name}' (has: {', '.join(entries) or 'none'}).")
         e = entries[name]
@@ -175,30 +151,55 @@ class Registry:
             name=name, aliases=e.aliases, summary=e.summary, plugin=info.name, package=info.package,
             version=info.version, module=info.module, inputs=e.inputs,
             defaults={**COMMON_DEFAULTS, **e.defaults}, schema={**COMMON, **e.schema}, builder=build,
-            test_hyperparameters=e.test_hyperparameters, waivers=e.waivers,
+            test_hyperparameters=e.test_hyperparameters, waivers=e.waivers, custom_objects=e.custom_objects,
+            catalog=e.source,
         )
 
-    def _owner(self, name: str) -> str:
-        arch = self._archs[self._names[name]]
-        if arch.preset_of:
-            return f"preset file {arch.module}"
-        return self.plugins[arch.plugin].label if arch.plugin in self.plugins else f"'{arch.plugin}'"
+    def _catalog(self, path: Any) -> dict[str, CatalogEntry]:
+        key = str(path)
+        if key not in self._catalogs:
+            self._catalogs[key] = load_catalog(path)
+        return self._catalogs[key]
 
-    def _add(self, arch: Architecture, info: PluginInfo | None) -> None:
-        for n in (arch.name, *arch.aliases):
-            if n in self._names:
-                theirs = self._owner(n)
-                ours = info.label if info else f"preset file {arch.module}"
-                self.conflicts.append(
-                    f"The name '{n}' is defined twice: by {theirs} and by {ours}. Uninstall one of them, or disable "
-                    f"one with {DISABLE_ENV}=NAME."
-                )
-                if info is not None:
-                    info.status, info.reason = "failed", f"name '{n}' already defined by {theirs}"
-                return
-        self._archs[arch.name] = arch
-        for n in (arch.name, *arch.aliases):
-            self._names[n] = arch.name
+    # -- conflicts -------------------------------------------------------------------------------------------
+    def _settle(self) -> None:
+        """Refuse every plugin that claims a contested name, then rebuild the name tables from the rest.
+
+        A built-in keeps its names; between other plugins neither wins. The outcome depends only on the set of
+        plugins, never on the order they were added in (nor on their alphabetical order).
+        """
+        claims: dict[tuple[str, str], list[PluginInfo]] = {}
+        for offer in self._offers.values():
+            for claim in offer.names():
+                claims.setdefault(claim, []).append(offer.info)
+        contested = sorted((claim, sorted(infos, key=lambda i: i.key)) for claim, infos in claims.items()
+                           if len(infos) > 1)
+        refused: dict[str, tuple[str, list[PluginInfo]]] = {}
+        for (kind, name), infos in contested:  # a built-in keeps its names
+            builtin = next((i for i in infos if i.builtin), None)
+            for info in infos:
+                if builtin is not None and not info.builtin:
+                    refused.setdefault(info.key, (f"{kind} '{name}' is already provided by {builtin.label}",
+                                                  [builtin]))
+        for (kind, name), infos in contested:  # between the others, nobody wins
+            rivals = [i for i in infos if i.key not in refused]
+            for info in rivals if len(rivals) > 1 else []:
+                others = [r for r in rivals if r is not info]
+                refused.setdefault(info.key, (f"{kind} '{name}' is also defined by "
+                                              f"{', '.join(o.label for o in others)}, so neither is loaded", others))
+        self._archs, self._names, self._callbacks = {}, {}, {}
+        for key, offer in self._offers.items():
+            if key in refused:
+                offer.info.refuse(*refused[key])
+                continue
+            offer.info.architectures = [a.name for a in offer.architectures]
+            offer.info.callbacks = [c.name for c in offer.callbacks]
+            for arch in offer.architectures:
+                self._archs[arch.name] = arch
+                self._names.update({n: arch.name for n in (arch.name, *arch.aliases)})
+            self._callbacks.update({c.name: c for c in offer.callbacks})
+        for source, preset in self._presets:
+            self._add_preset(source, preset)
 
     # -- presets ---------------------------------------------------------------------------------------------
     def add_presets(self, path: str | os.PathLike) -> list[str]:
@@ -216,144 +217,134 @@ class Registry:
                 plugin=base.plugin, package=base.package, version=base.version, module=str(path),
                 inputs=base.inputs, defaults={**base.defaults, **preset.hyperparameters}, schema=base.schema,
                 builder=base.builder, test_hyperparameters=base.test_hyperparameters, waivers=base.waivers,
-                preset_of=base.name,
+                preset_of=base.name, custom_objects=base.custom_objects, catalog=base.catalog,
             )
-            self._add(arch, None)
+            self._add_preset(preset.source, arch)
+            self._presets.append((preset.source, arch))
             added.append(preset.name)
         return added
 
-    # -- lookup ----------------------------------------------------------------------------------------------
-    def _raise_conflicts(self) -> None:
-        if self.conflicts:
-            raise PluginError(self.conflicts[0])
+    def _add_preset(self, source: str, arch: Architecture) -> None:
+        owner = self.owner(arch.name)
+        if owner:
+            raise CatalogError(f"{source}: preset '{arch.name}': the name is already taken by {owner}; rename the "
+                               "preset.")
+        self._archs[arch.name] = arch
+        self._names[arch.name] = arch.name
 
+    # -- lookup ----------------------------------------------------------------------------------------------
     def _lookup(self, name: str, prefix: str = "") -> Architecture:
         if not isinstance(name, str):
             raise UnknownArchitectureError(f"{prefix}Architecture names are strings, got {name!r}.")
         key = name.strip().lower()
         if key in self._names:
             return self._archs[self._names[key]]
-        import difflib
-
-        close = difflib.get_close_matches(key, list(self._names), n=1)
-        hint = f" Did you mean '{self._names[close[0]]}'?" if close else ""
-        n = len(self._archs)
-        raise UnknownArchitectureError(
-            f"{prefix}No architecture named '{name}'.{hint} Run `zoo list` to see all {n}."
-        )
+        elsewhere = self._not_loaded("architecture", key)
+        if elsewhere:
+            raise UnknownArchitectureError(prefix + elsewhere)
+        close = _closest(key, self._names)
+        hint = f" Did you mean '{self._names[close]}'?" if close else ""
+        raise UnknownArchitectureError(f"{prefix}No architecture named '{name}'.{hint} Run `zoo list` to see all "
+                                       f"{len(self._archs)}.{self._unloaded_note()}")
 
     def get(self, name: str) -> Architecture:
         """The architecture with this name, alias or preset name."""
-        self._raise_conflicts()
         return self._lookup(name)
+
+    def owner(self, name: str) -> str | None:
+        """Who already has ``name`` (an architecture, alias, preset or plugin name), for messages; None if free.
+
+        >>> import zoo
+        >>> zoo.default_registry().owner("bidirectional"), zoo.default_registry().owner("transformer")
+        ("architecture 'bilstm' (an alias of it) from plugin 'bilstm' (keras-zoo 0.1.0)", None)
+        """
+        arch = self._archs.get(self._names.get(name, ""))
+        if arch is not None and arch.preset_of:
+            return f"preset '{arch.name}' of preset file {arch.module}"
+        if arch is not None:
+            alias = " (an alias of it)" if name != arch.name else ""
+            return f"architecture '{arch.name}'{alias} from plugin '{arch.plugin}' ({arch.package} {arch.version})"
+        plugin = next((p for p in self.plugins.values() if p.name == name), None)
+        return f"plugin {plugin.label}" if plugin else None
 
     def names(self, pattern: str | None = None) -> list[str]:
         """Sorted canonical names, optionally filtered by a glob ``pattern``."""
-        self._raise_conflicts()
         return sorted(n for n in self._archs if pattern is None or fnmatch.fnmatchcase(n, pattern))
 
     def architectures(self) -> list[Architecture]:
         """Every architecture (presets included), sorted by name."""
         return [self._archs[n] for n in self.names()]
 
-
-def _dist_header(path: str) -> dict[str, str]:
-    """Name and Version from a dist-info METADATA (or egg-info PKG-INFO) header, reading only the first lines."""
-    out: dict[str, str] = {}
-    for fname in ("METADATA", "PKG-INFO"):
-        try:
-            with open(os.path.join(path, fname), encoding="utf-8", errors="replace") as f:
-                for line in f:
-                    if not line.strip():
-                        break
-                    key, _, value = line.partition(":")
-                    if key in ("Name", "Version"):
-                        out.setdefault(key, value.strip())
-        except OSError:
-            continue
-        break
-    return out
-
-
-def scan_entry_points(group: str) -> list[tuple[str, str, str, str]]:
-    """``(name, value, package, version)`` of every entry point in ``group`` among the installed distributions.
-
-    Equivalent to ``importlib.metadata.entry_points(group=...)`` (the first distribution of a name on
-    ``sys.path`` wins) but reads only the files it needs, which keeps ``zoo list`` fast.
-    """
-    found = []
-    seen: set[str] = set()
-    header = f"[{group}]"
-    for entry in sys.path:
-        try:
-            listing = os.scandir(entry or ".")
-        except OSError:
-            continue
-        with listing:
-            dirs = sorted((d.name, d.path) for d in listing if d.name.endswith((".dist-info", ".egg-info")))
-        for dname, dpath in dirs:
-            key = re.sub(r"[-_.]+", "-", dname.rsplit(".", 1)[0].split("-")[0]).lower()
-            if key in seen:
+    # -- names a plugin that is not loaded would provide -----------------------------------------------------
+    def _not_loaded(self, kind: str, name: str) -> str | None:
+        """'Architecture X is provided by plugin P, which is disabled ...' when a plugin that is not loaded
+        declares ``name``, else None. A disabled or failed plugin was never imported: its catalog is read."""
+        for key, info in self.plugins.items():
+            if info.status == "loaded":
                 continue
-            seen.add(key)
+            offer = self._offers.get(key)
+            provided = offer.names() if offer else self._catalog_names(info) if kind == "architecture" else []
+            if (kind, name) in provided:
+                return f"{kind.capitalize()} '{name}' is provided by plugin {info.label}, which {_why_not(info)}."
+        return None
+
+    def _catalog_names(self, info: PluginInfo) -> list[tuple[str, str]]:
+        names = []
+        for path in catalog_files(info.module):
             try:
-                with open(os.path.join(dpath, "entry_points.txt"), encoding="utf-8") as f:
-                    text = f.read()
-            except OSError:
+                entries = self._catalog(path)
+            except ZooError:  # a YAML file that is not a catalog
                 continue
-            if header not in text:
-                continue
-            meta = _dist_header(dpath)
-            section = None
-            for line in text.splitlines():
-                line = line.strip()
-                if line.startswith("[") and line.endswith("]"):
-                    section = line[1:-1].strip()
-                elif section == group and "=" in line and not line.startswith(("#", ";")):
-                    name, _, value = line.partition("=")
-                    found.append((name.strip(), value.strip(), meta.get("Name", key), meta.get("Version", "?")))
-    return sorted(found)
+            names += [("architecture", n) for e in entries.values() if e.plugin == info.name
+                      for n in (e.name, *e.aliases)]
+        return names
+
+    def _unloaded_note(self) -> str:
+        unloaded = [f"'{p.name}' ({p.package} {p.version}, {p.status})" for p in self.plugins.values()
+                    if p.status != "loaded"]
+        return f" Not loaded, so not searched: {', '.join(unloaded)} (see `zoo plugins`)." if unloaded else ""
+
+    # -- training callbacks ----------------------------------------------------------------------------------
+    def callbacks(self) -> list[CallbackPlugin]:
+        """Every registered training callback, sorted by name."""
+        return [self._callbacks[n] for n in sorted(self._callbacks)]
+
+    def get_callback(self, name: str) -> CallbackPlugin:
+        """The training callback registered under ``name``; an unknown name suggests the closest one."""
+        key = name.strip().lower() if isinstance(name, str) else name
+        if key in self._callbacks:
+            return self._callbacks[key]
+        elsewhere = self._not_loaded("callback", key)
+        if elsewhere:
+            raise ZooError(elsewhere)
+        close = _closest(str(key), self._callbacks)
+        hint = f" Did you mean '{close}'?" if close else ""
+        have = ", ".join(sorted(self._callbacks)) or "none"
+        raise ZooError(f"No callback named {name!r}.{hint} Available: {have}.{self._unloaded_note()}")
+
+    def make_callbacks(self, names: Iterable[str], context: CallbackContext) -> list[Any]:
+        """The ``keras.callbacks.Callback`` of each named callback for this run, in order; every name is checked
+        before any factory runs. A factory that returns None (nothing to do here) adds nothing."""
+        plugins = [self.get_callback(n) for n in dict.fromkeys(names)]
+        return [cb for cb in (p.make(context) for p in plugins) if cb is not None]
 
 
-def _load_entry_point(value: str) -> Any:
-    module, _, attr = value.partition(":")
-    obj = importlib.import_module(module.strip())
-    for part in filter(None, attr.strip().split(".")):
-        obj = getattr(obj, part)
-    return obj
+def _closest(name: str, candidates: Iterable[str]) -> str | None:
+    import difflib  # only on the error path: `zoo list` does not pay for it
+
+    close = difflib.get_close_matches(name, list(candidates), n=1)
+    return close[0] if close else None
 
 
-def _entry_point_plugins() -> tuple[list[tuple[str, Any, str, str]], list[PluginInfo], list[str], list[str]]:
-    """Load the plugins of the entry-point group, honouring the allow and deny lists, each load isolated."""
-    allow_raw = os.environ.get(LOAD_ENV)
-    allow = None if allow_raw is None else {s.strip() for s in allow_raw.split(",") if s.strip()}
-    deny = {s.strip() for s in os.environ.get(DISABLE_ENV, "").split(",") if s.strip()}
-    loaded, skipped, problems, conflicts = [], [], [], []
-    seen: dict[str, str] = {}
-    for name, value, package, version in scan_entry_points(hookspecs.ENTRY_POINT_GROUP):
-        if name in seen:
-            if seen[name] != package:
-                conflicts.append(f"The plugin name '{name}' is declared by two packages: {seen[name]} and "
-                                 f"{package}. Uninstall one of them.")
-            continue
-        seen[name] = package
-        names = {name, package}
-        if names & deny or (allow is not None and not names & allow):
-            why = f"{DISABLE_ENV}" if names & deny else f"not in {LOAD_ENV}"
-            skipped.append(PluginInfo(name, package, version, value, "disabled", why))
-            continue
-        try:
-            module = _load_entry_point(value)
-        except BaseException as e:  # a broken plugin must not take the zoo down; Ctrl-C still stops us
-            if isinstance(e, KeyboardInterrupt):
-                raise
-            info = PluginInfo(name, package, version, value, "failed", f"{type(e).__name__}: {str(e).rstrip('.')}")
-            skipped.append(info)
-            problems.append(f"plugin {info.label} failed to load: {info.reason}; it is skipped "
-                            f"(disable it with {DISABLE_ENV}={name}).")
-            continue
-        loaded.append((name, module, package, version))
-    return loaded, skipped, problems, conflicts
+def _why_not(info: PluginInfo) -> str:
+    """Why a plugin is not loaded, and how to load it, as the end of a sentence."""
+    if info.status == "disabled" and info.reason == DISABLE_ENV:
+        return f"is disabled by {DISABLE_ENV}; remove '{info.switch}' from {DISABLE_ENV} to use it"
+    if info.status == "disabled":
+        return f"is not loaded: {LOAD_ENV} does not name it; add '{info.switch}' to {LOAD_ENV} to use it"
+    if info.status == "failed":
+        return f"failed to load ({info.reason})"
+    return f"is refused ({info.reason}); {info.fix}"
 
 
 _default: Registry | None = None
@@ -373,20 +364,18 @@ def preset_files(paths: Iterable[str | os.PathLike]) -> Iterator[None]:
 
 
 def default_registry() -> Registry:
-    """The registry of installed plugins plus the presets named by ``$ZOO_PRESETS`` (built once per process).
+    """The registry of installed plugins plus the presets named by ``zoo --presets`` and ``$ZOO_PRESETS`` (built
+    once per process and set of preset files).
 
-    Each broken plugin is reported once, as a :class:`zoo.ZooWarning` naming its package, version and error.
+    Each broken or refused plugin is reported once, as a :class:`zoo.ZooWarning` naming its package, version and
+    what went wrong.
     """
     global _default, _default_key
     key = (*(os.environ.get(k) for k in (LOAD_ENV, DISABLE_ENV, PRESETS_ENV)), tuple(_preset_files))
     if _default is not None and _default_key == key:
         return _default
-    loaded, skipped, problems, conflicts = _entry_point_plugins()
-    reg = Registry(loaded)
-    for info in skipped:
-        reg.plugins[info.name] = info
-    reg.warnings[:0] = problems
-    reg.conflicts[:0] = conflicts
+    reg = Registry()
+    load_entry_points(reg, hookspecs.ENTRY_POINT_GROUP)
     for path in _preset_files:
         reg.add_presets(path)
     for path in filter(None, os.environ.get(PRESETS_ENV, "").split(os.pathsep)):

@@ -473,7 +473,7 @@ def _train_network(config: TrainConfig, arch: Any, hp: Any, splits: Splits, run_
                            passes=budget.passes_per_epoch, lengths=lengths)
     validation = None if splits.val is None else (encoded.x_val, targets(splits.y_val, splits.num_classes,
                                                                           hp.labels))
-    state = fit(network, batches, validation, config, budget, run_dir, _plugin_callbacks(config, run_dir, chief),
+    state = fit(network, batches, validation, config, budget, run_dir, _plugin_callbacks(config, run_dir, chief, hp),
                 _class_weights(config, splits.y_train, splits.num_classes), verbose, notes)
     model, parts = assemble(network, encoded, arch.name)
     trim = (bucket or hp.seq_len is None) and arch.masks_padding
@@ -497,20 +497,17 @@ def _data_summary(splits: Splits) -> dict[str, Any]:
             (("train", splits.train), ("val", splits.val), ("test", splits.test)) if ds is not None}
 
 
-def _plugin_callbacks(config: TrainConfig, run_dir: RunDir, chief: bool) -> list:
-    """The training callbacks plugins provide, by the names in ``config.callbacks``."""
+def _plugin_callbacks(config: TrainConfig, run_dir: RunDir, chief: bool, hp: Any) -> list:
+    """The training callbacks plugins provide, by the names in ``config.callbacks`` (``zoo train --NAME``)."""
     if not config.callbacks:
         return []
+    from .callbacks import CallbackContext
     from .registry import default_registry
 
-    registry = default_registry()
-    if not hasattr(registry, "make_callbacks"):
-        raise ZooError("this zoo has no training-callback plugins.")
-    from .callbacks import CallbackContext
-
-    context = CallbackContext(run_dir=run_dir.staging, config={"train": config.to_dict()},
+    context = CallbackContext(run_dir=run_dir.staging, config={"hyperparameters": dict(hp),
+                                                               "train": config.to_dict()},
                               architecture=config.architecture, seed=config.seed, is_chief=chief)
-    return registry.make_callbacks(list(config.callbacks), context)
+    return default_registry().make_callbacks(list(config.callbacks), context)
 
 
 __all__ = ["Run", "Splits", "train", "train_run", "versions"]

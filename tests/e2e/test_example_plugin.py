@@ -51,7 +51,7 @@ def test_zoo_plugins_shows_the_zoo_gru_package():
     proc = zoo_cmd("plugins")
     assert (proc.returncode, proc.stderr) == (0, "")
     rows = {cells(line)[0]: cells(line) for line in proc.stdout.splitlines()[2:]}
-    assert rows["gru"] == ["gru", "zoo-gru", "0.1.0", "loaded", "gru"]
+    assert rows["gru"] == ["gru", "zoo-gru", "0.1.0", "loaded", "gru", "-"]
 
 
 def test_zoo_check_passes_on_the_example_plugin():

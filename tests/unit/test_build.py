@@ -161,6 +161,25 @@ def raises(num_classes, hp):
     raise ValueError("units must be even")
 
 
+def softmax_over_the_batch(num_classes, hp):
+    """A Softmax layer over axis 0: each column, not each row, sums to 1."""
+    import keras
+
+    inputs, x = _body(hp)
+    x = keras.layers.Dense(num_classes)(x)
+    return keras.Model(inputs, keras.layers.Softmax(axis=0, dtype="float32", name="softmax")(x))
+
+
+def per_step_head(num_classes, hp):
+    """A softmax at every timestep: (batch, seq_len, num_classes), not one distribution per sequence."""
+    import keras
+
+    inputs = keras.Input((hp.seq_len,), dtype="int32")
+    x = keras.layers.Embedding(hp.vocab_size, hp.embed_dim, mask_zero=True)(inputs)
+    x = keras.layers.LSTM(hp.units, return_sequences=True)(x)
+    return keras.Model(inputs, zoo.softmax_head(x, num_classes))
+
+
 def softmax_layer_head(num_classes, hp):
     import keras
 
@@ -173,7 +192,7 @@ def softmax_layer_head(num_classes, hp):
 def fakes(make_plugin):
     builds = {f.__name__.replace("_", "-"): f for f in (relu_head, softmax_then_scale, wide_head, half_head,
                                                           policy_head, two_outputs, not_a_model, raises,
-                                                          softmax_layer_head)}
+                                                          softmax_layer_head, softmax_over_the_batch, per_step_head)}
     return zoo.Registry([("fake", make_plugin("fake", builds), "zoo-fake", "1.0")])
 
 
@@ -188,9 +207,15 @@ WHO = "plugin 'fake' (zoo-fake 1.0), architecture '{}': "
     ("wide-head", ContractError, "output shape is (None, 7); the contract is (batch, 6) for num_classes=6."),
     ("half-head", ContractError, "output dtype is float16; the head must compute in float32 (use zoo.softmax_head, "
                                  "or dtype='float32' on the last layer)."),
+    ("softmax-over-the-batch", ContractError, "the final layer 'softmax' (Softmax) normalizes over axis 0; the "
+                                              "contract is a softmax over the class axis (-1), so that each row sums "
+                                              "to 1: end the model with zoo.softmax_head(x, num_classes)."),
+    ("per-step-head", ContractError, "output shape is (None, 10, 6); the contract is (batch, 6) for num_classes=6."),
     ("two-outputs", ContractError, "the model has 2 outputs; the contract is one softmax output."),
     ("not-a-model", ContractError, "build() must return a keras.Model, got str."),
-    ("raises", PluginError, "build failed with ValueError: units must be even"),
+    # the location is the line in the plugin that raised, found in the traceback
+    ("raises", PluginError, "build failed with ValueError: units must be even "
+                            f"(test_build.py:{raises.__code__.co_firstlineno + 1})"),
 ])
 def test_the_runtime_contract_check_refuses_a_bad_plugin_naming_it_and_the_problem(fakes, name, error, problem):
     with pytest.raises(error) as e:
@@ -208,6 +233,7 @@ def test_a_head_that_ignores_the_policy_is_refused_under_mixed_precision_only(fa
 
 def test_a_keras_softmax_layer_head_is_accepted(fakes):
     model = fakes.get("softmax-layer-head").build(4)
+    assert model.layers[-1].get_config()["axis"] == -1
     p = model.predict(np.ones((3, 10), "int32"), verbose=0)
     np.testing.assert_allclose(p.sum(axis=1), 1.0, atol=1e-5)
 

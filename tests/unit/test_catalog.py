@@ -65,8 +65,8 @@ def test_the_good_fixture_is_valid(tmp_path):
      "c.yaml:5: invalid YAML: could not determine a constructor for the tag "),
     # unknown key in an entry
     ("    summary: a foo\n", "    summary: a foo\n    sumary: typo\n",
-     "c.yaml:6: architectures.foo.sumary: unknown key; allowed keys: aliases, defaults, hyperparameters, inputs, "
-     "plugin, summary, test_hyperparameters, waivers."),
+     "c.yaml:6: architectures.foo.sumary: unknown key; allowed keys: aliases, custom_objects, defaults, "
+     "hyperparameters, inputs, plugin, summary, test_hyperparameters, waivers."),
     # bad param type / bad schema fields
     ("{type: int, min: 1, max: 64}", "{type: integer, min: 1, max: 64}",
      "c.yaml:11: architectures.foo.hyperparameters.units.type: expected one of int, float, str, bool, list[int], "
@@ -108,6 +108,32 @@ def test_a_malformed_catalog_names_file_line_and_key(tmp_path, old, new, message
     assert old in GOOD
     path = tmp_path / "c.yaml"
     path.write_text(GOOD.replace(old, new, 1))
+    with pytest.raises(CatalogError) as e:
+        load_catalog(path)
+    assert str(e.value).startswith(f"{tmp_path}/{message}")
+
+
+def test_custom_objects_are_module_colon_name_strings(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text(GOOD + '    custom_objects: ["zoo_foo.layers:MyLayer", "zoo_foo:Outer.Inner"]\n')
+    assert load_catalog(path)["foo"].custom_objects == ("zoo_foo.layers:MyLayer", "zoo_foo:Outer.Inner")
+    path.write_text(GOOD)
+    assert load_catalog(path)["foo"].custom_objects == ()
+
+
+@pytest.mark.parametrize("text,message", [
+    ('    custom_objects: ["zoo_foo.layers.MyLayer"]\n', 'c.yaml:12: architectures.foo.custom_objects.0: expected '
+                                                       '"module:ClassName" (e.g. "zoo_foo.layers:MyLayer"), got '
+                                                       "'zoo_foo.layers.MyLayer'."),
+    ("    custom_objects:\n      - zoo_foo:MyLayer\n      - 3\n", 'c.yaml:14: architectures.foo.custom_objects.1: '
+                                                                 'expected "module:ClassName" (e.g. '
+                                                                 '"zoo_foo.layers:MyLayer"), got 3.'),
+    ("    custom_objects: zoo_foo:MyLayer\n", 'c.yaml:12: architectures.foo.custom_objects: expected a list of '
+                                            '"module:ClassName" strings, got str'),
+])
+def test_malformed_custom_objects_name_file_line_and_key(tmp_path, text, message):
+    path = tmp_path / "c.yaml"
+    path.write_text(GOOD + text)
     with pytest.raises(CatalogError) as e:
         load_catalog(path)
     assert str(e.value).startswith(f"{tmp_path}/{message}")

@@ -114,6 +114,7 @@ def test_info_json(capsys):
     assert {"name": "units", "type": "list[int], 1..4096", "default": [256, 128],
             "help": "units of each LSTM layer, first to last"} in info["hyperparameters"]
     assert "parameters" not in info
+    assert (info["custom_objects"], info["catalog"]) == ([], str(zoo.BUILTIN_CATALOG))
     code, out, _ = run(capsys, "info", "lstm", "--json", "--num-classes", "6")
     assert json.loads(out)["parameters"] == 739_590
 
@@ -174,15 +175,15 @@ def test_plugins_lists_package_version_and_status(capsys):
     code, out, err = run(capsys, "plugins")
     assert (code, err) == (0, "")
     lines = out.splitlines()
-    assert cells(lines[0]) == ["plugin", "package", "version", "status", "architectures"]
+    assert cells(lines[0]) == ["plugin", "package", "version", "status", "architectures", "callbacks"]
     rows = {cells(line)[0]: cells(line) for line in lines[2:]}
     for name in ("lstm", "stacked_lstm", "bilstm"):
-        assert rows[name] == [name, "keras-zoo", "0.1.0", "loaded", name]
+        assert rows[name] == [name, "keras-zoo", "0.1.0", "loaded", name, "-"]
     code, out, _ = run(capsys, "plugins", "--json")
     data = {p["name"]: p for p in json.loads(out)}
     assert data["bilstm"] == {"name": "bilstm", "package": "keras-zoo", "version": "0.1.0",
                               "module": "zoo.plugins.bilstm", "status": "loaded", "reason": "",
-                              "architectures": ["bilstm"]}
+                              "architectures": ["bilstm"], "callbacks": []}
 
 
 # -- check -------------------------------------------------------------------------------------------------------
@@ -210,7 +211,7 @@ def test_new_scaffolds_a_package_and_refuses_to_overwrite(capsys, tmp_path):
     code, out, err = run(capsys, "new", "zoo-foo", "--dir", str(tmp_path))
     target = tmp_path / "zoo-foo"
     assert (code, err) == (0, "")
-    assert out == f"Created {target}. Next: pip install -e {target} && zoo check foo\n"
+    assert out == f'Created {target}. Next: pip install -e "{target}[test]" && zoo check foo && pytest {target}\n'
     assert (target / "zoo_foo" / "__init__.py").is_file()
     before = (target / "pyproject.toml").read_text()
     assert_one_line_error(*run(capsys, "new", "zoo-foo", "--dir", str(tmp_path)),
@@ -229,7 +230,18 @@ def test_new_refuses_bad_names(capsys, tmp_path, argv, message):
 
 
 @pytest.mark.parametrize("package,name", [("zoo-attention-lstm", "attention_lstm"), ("zoo_foo", "foo")])
-def test_new_suggests_checking_the_architecture_it_created(capsys, tmp_path, package, name):
+def test_new_suggests_installing_with_the_test_extra_checking_and_testing(capsys, tmp_path, package, name):
     code, out, _ = run(capsys, "new", package, "--dir", str(tmp_path))
     assert code == 0
-    assert out.rstrip("\n").endswith(f"&& zoo check {name}")
+    assert out.rstrip("\n").endswith(f'pip install -e "{tmp_path / package}[test]" && zoo check {name} && pytest '
+                                      f"{tmp_path / package}")
+
+
+def test_new_takes_a_template_and_refuses_a_taken_name(capsys, tmp_path):
+    code, out, err = run(capsys, "new", "zoo-pool", "--template", "attention", "--dir", str(tmp_path))
+    assert (code, err) == (0, "")
+    assert "AttentionPooling1D" in (tmp_path / "zoo-pool" / "zoo_pool" / "__init__.py").read_text()
+    assert_one_line_error(*run(capsys, "new", "zoo-bilstm", "--dir", str(tmp_path)),
+                          "The name 'bilstm' is taken by architecture 'bilstm' from plugin 'bilstm' (keras-zoo 0.1.0); "
+                          "a plugin using it would be refused. Pass --name NAME to choose another.")
+    assert not (tmp_path / "zoo-bilstm").exists()

@@ -18,7 +18,10 @@ def train_parser() -> argparse.ArgumentParser:
 
 def test_every_cli_field_has_exactly_one_train_flag_and_nothing_else_does():
     flags = {opt for action in train_parser()._actions for opt in action.option_strings}
+    import zoo
+
     own = {"-h", "--help", "--resume", "--overwrite", "--json"}  # how to run, not what the run is
+    own |= {"--callback"} | {f"--{name}" for name in zoo.list_callbacks()}  # TrainConfig.callbacks, from plugins
     expected = set()
     for cls in (TrainConfig, DataOptions):
         for f in dataclasses.fields(cls):

@@ -60,12 +60,15 @@ names = zoo.list_architectures()
 arch = zoo.get("bilstm")
 zoo.get("basic").hyperparameters(units=3)
 out["api"] = heavy()
-import zoo.testing, zoo.info, zoo.scaffold, zoo.builder, zoo.contract, zoo.layers
-import zoo.plugins.lstm, zoo.plugins.stacked_lstm, zoo.plugins.bilstm
-out["modules"] = heavy()
+import zoo.testing, zoo.info, zoo.scaffold, zoo.builder, zoo.contract, zoo.layers, zoo.discovery, zoo.callbacks
+import zoo.architecture
+import zoo.plugins.lstm, zoo.plugins.stacked_lstm, zoo.plugins.bilstm, zoo.plugins.tensorboard
+zoo.list_callbacks()
+# zoo.layers' classes are imported on first use only (zoo/keras_layers.py imports Keras)
+out["modules"] = heavy() + (["zoo.keras_layers"] if "zoo.keras_layers" in sys.modules else [])
 from zoo.cli import main
 for argv in (["list"], ["list", "--json"], ["info", "bilstm"], ["info", "stacked", "--json"], ["plugins"],
-             ["plugins", "--json"], ["--help"], ["check", "--help"], ["info", "bilstn"],
+             ["plugins", "--json"], ["--help"], ["check", "--help"], ["info", "bilstn"], ["new", "--help"],
              ["new", "zoo-lazy", "--dir", sys.argv[1]]):
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(io.StringIO()):
@@ -90,7 +93,7 @@ def test_discovery_listing_info_help_and_new_import_no_framework(tmp_path):
         "import zoo": [], "api": [], "modules": [],
         "list": [0, True, []], "list --json": [0, True, []], "info bilstm": [0, True, []],
         "info stacked": [0, True, []], "plugins": [0, True, []], "plugins --json": [0, True, []],
-        "--help": [0, True, []], "check --help": [0, True, []],
+        "--help": [0, True, []], "check --help": [0, True, []], "new --help": [0, True, []],
         "info bilstn": [2, False, []],  # an error, and still nothing heavy
         "new zoo-lazy": [0, True, []],
     }

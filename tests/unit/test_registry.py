@@ -1,4 +1,5 @@
-"""The registry: names and aliases, glob filters, conflicts naming both packages, broken plugins isolated, presets.
+"""The registry: names and aliases, glob filters, conflicting plugins refused (naming both packages), broken plugins
+isolated, presets.
 
 Every test builds its own ``zoo.Registry`` from explicit ``(name, module, package, version)`` plugins.
 """
@@ -8,7 +9,7 @@ from importlib.metadata import entry_points
 import pytest
 
 import zoo
-from zoo.errors import CatalogError, PluginError, UnknownArchitectureError
+from zoo.errors import CatalogError, UnknownArchitectureError
 
 
 @pytest.fixture
@@ -89,7 +90,7 @@ def test_plugins_report_package_version_and_architectures(registry):
         "stacked_lstm": ("keras-zoo", "0.1.0", "loaded", ["stacked_lstm"]),
         "bilstm": ("keras-zoo", "0.1.0", "loaded", ["bilstm"]),
     }
-    assert registry.warnings == [] and registry.conflicts == []
+    assert registry.warnings == []
 
 
 def test_the_built_ins_register_through_the_public_entry_point_group():
@@ -107,35 +108,73 @@ def test_the_default_registry_is_built_from_entry_points():
     assert zoo.default_registry() is zoo.default_registry()  # built once per process
 
 
-# -- conflicts ---------------------------------------------------------------------------------------------------
-def test_two_plugins_defining_one_name_is_an_error_naming_both_packages(builtin_plugins, make_plugin, good_build):
-    other = make_plugin("other", {"bilstm": good_build})
-    reg = zoo.Registry([*builtin_plugins, ("other", other, "zoo-other", "1.2")])
-    expected = ("The name 'bilstm' is defined twice: by 'bilstm' (keras-zoo 0.1.0) and by 'other' (zoo-other 1.2). "
-                "Uninstall one of them, or disable one with ZOO_DISABLE_PLUGINS=NAME.")
-    assert reg.conflicts == [expected]
-    for call in (lambda: reg.get("lstm"), reg.names, reg.architectures):
-        with pytest.raises(PluginError) as e:
-            call()
-        assert str(e.value) == expected
+# -- conflicts: the claimant is refused, the rest of the zoo keeps working ---------------------------------------
+BUILTINS = ["bilstm", "lstm", "stacked_lstm"]
 
 
-def test_a_name_that_collides_with_an_alias_is_an_error_naming_both_packages(builtin_plugins, make_plugin,
-                                                                             good_build):
+def refusals(reg):
+    return {key: (p.status, p.reason) for key, p in reg.plugins.items() if p.status != "loaded"}
+
+
+@pytest.mark.parametrize("first", [False, True], ids=["added-last", "added-first"])
+def test_a_plugin_claiming_a_built_in_name_is_refused_and_the_built_in_keeps_it(builtin_plugins, make_plugin,
+                                                                                 good_build, first):
+    other = ("other", make_plugin("other", {"bilstm": good_build, "extra": good_build}), "zoo-other", "1.2")
+    reg = zoo.Registry([other, *builtin_plugins] if first else [*builtin_plugins, other])
+    assert refusals(reg) == {"other": ("refused", "architecture 'bilstm' is already provided by 'bilstm' (keras-zoo "
+                                                  "0.1.0)")}
+    assert reg.warnings == ["plugin 'other' (zoo-other 1.2) is refused: architecture 'bilstm' is already provided by "
+                            "'bilstm' (keras-zoo 0.1.0); uninstall zoo-other, or disable it with "
+                            "ZOO_DISABLE_PLUGINS=other."]
+    assert reg.names() == BUILTINS  # the whole plugin is refused: 'extra' too
+    assert (reg.get("bilstm").package, reg.plugins["other"].architectures) == ("keras-zoo", [])
+    with pytest.raises(UnknownArchitectureError) as e:
+        reg.get("extra")
+    assert str(e.value) == ("Architecture 'extra' is provided by plugin 'other' (zoo-other 1.2), which is refused "
+                            "(architecture 'bilstm' is already provided by 'bilstm' (keras-zoo 0.1.0)); uninstall "
+                            "zoo-other, or disable it with ZOO_DISABLE_PLUGINS=other.")
+
+
+def test_a_name_that_collides_with_a_built_in_alias_is_refused(builtin_plugins, make_plugin, good_build):
     mine = make_plugin("mine", {"mine": good_build}, aliases={"mine": ["basic"]})
-    reg = zoo.Registry([*builtin_plugins, ("mine", mine, "zoo-mine", "0.3")])
-    with pytest.raises(PluginError) as e:
-        reg.names()
-    assert str(e.value) == ("The name 'basic' is defined twice: by 'lstm' (keras-zoo 0.1.0) and by 'mine' (zoo-mine "
-                            "0.3). Uninstall one of them, or disable one with ZOO_DISABLE_PLUGINS=NAME.")
+    bd = make_plugin("bd", {"bidirectional": good_build})
+    reg = zoo.Registry([*builtin_plugins, ("mine", mine, "zoo-mine", "0.3"), ("bd", bd, "zoo-bd", "2")])
+    assert refusals(reg) == {
+        "mine": ("refused", "architecture 'basic' is already provided by 'lstm' (keras-zoo 0.1.0)"),
+        "bd": ("refused", "architecture 'bidirectional' is already provided by 'bilstm' (keras-zoo 0.1.0)")}
+    assert reg.get("basic").name == "lstm" and reg.get("bidirectional").name == "bilstm"
 
 
-def test_a_new_name_equal_to_an_existing_alias_is_a_conflict(builtin_plugins, make_plugin, good_build):
-    reg = zoo.Registry([*builtin_plugins, ("bd", make_plugin("bd", {"bidirectional": good_build}), "zoo-bd", "2")])
-    with pytest.raises(PluginError, match=r"^The name 'bidirectional' is defined twice: by 'bilstm' \(keras-zoo "
-                                          r"0\.1\.0\) and by 'bd' \(zoo-bd 2\)\."):
-        reg.get("bilstm")
+@pytest.mark.parametrize("order", [("aaa", "zzz"), ("zzz", "aaa")])
+def test_two_third_party_plugins_claiming_one_name_are_both_refused_whatever_the_order(builtin_plugins, make_plugin,
+                                                                                      good_build, order):
+    plugins = {n: (n, make_plugin(n, {"shared": good_build, f"only_{n}": good_build}), f"zoo-{n}", "1.0")
+               for n in ("aaa", "zzz")}
+    bystander = ("mine", make_plugin("mine", {"mine": good_build}), "zoo-mine", "0.1")
+    reg = zoo.Registry([plugins[order[0]], *builtin_plugins, bystander, plugins[order[1]]])
+    assert refusals(reg) == {
+        "aaa": ("refused", "architecture 'shared' is also defined by 'zzz' (zoo-zzz 1.0), so neither is loaded"),
+        "zzz": ("refused", "architecture 'shared' is also defined by 'aaa' (zoo-aaa 1.0), so neither is loaded")}
+    assert reg.names() == ["bilstm", "lstm", "mine", "stacked_lstm"]
+    assert sorted(reg.warnings) == [
+        f"plugin '{n}' (zoo-{n} 1.0) is refused: architecture 'shared' is also defined by '{o}' (zoo-{o} 1.0), so "
+        f"neither is loaded; uninstall one of them, or disable one with ZOO_DISABLE_PLUGINS={n} or "
+        f"ZOO_DISABLE_PLUGINS={o}." for n, o in (("aaa", "zzz"), ("zzz", "aaa"))]
 
+
+def test_a_third_claimant_of_a_contested_name_is_refused_too(make_plugin, good_build):
+    reg = zoo.Registry([(n, make_plugin(n, {"shared": good_build}), f"zoo-{n}", "1") for n in ("a", "b", "c")])
+    assert {k: p.status for k, p in reg.plugins.items()} == {"a": "refused", "b": "refused", "c": "refused"}
+    assert reg.plugins["b"].reason == ("architecture 'shared' is also defined by 'a' (zoo-a 1), 'c' (zoo-c 1), so "
+                                       "neither is loaded")
+    assert reg.names() == []
+
+
+def test_a_plugin_registering_one_name_twice_is_failed(builtin_plugins, make_plugin, good_build):
+    plugin = make_plugin("twice", {"twice": good_build}, aliases={"twice": ["twice"]})
+    reg = zoo.Registry([*builtin_plugins, ("twice", plugin, "zoo-twice", "1.0")])
+    assert refusals(reg) == {"twice": ("failed", "PluginError: it registers architecture 'twice' twice (as a name or "
+                                                 "an alias)")}
 
 # -- broken plugins are isolated ---------------------------------------------------------------------------------
 def assert_failed_and_the_rest_work(reg, name, package, version, reason):
@@ -158,7 +197,7 @@ def test_a_misspelled_hookimpl_is_failed_naming_the_hook(builtin_plugins, make_p
     reg = zoo.Registry([*builtin_plugins, ("typo", typo, "zoo-typo", "1.0")])
     assert_failed_and_the_rest_work(reg, "typo", "zoo-typo", "1.0",
                                     "PluginError: hook 'register_architecture' matches no zoo hook (expected "
-                                    "'register_architectures')")
+                                    "'register_architectures' or 'register_callbacks')")
 
 
 def test_a_plugin_whose_catalog_lacks_its_entry_is_failed(builtin_plugins, make_plugin, good_build):
@@ -262,10 +301,9 @@ def test_a_bad_preset_is_an_error_naming_the_preset_file(builtin_plugins, tmp_pa
     assert str(e.value).startswith(f"{tmp_path}/{message}")
 
 
-def test_a_preset_named_like_an_architecture_is_a_conflict_naming_the_preset_file(builtin_plugins, write):
+def test_a_preset_named_like_an_architecture_is_an_error_naming_the_preset_file(builtin_plugins, write):
     path = write("p.yaml", "presets:\n  basic:\n    architecture: bilstm\n")
-    reg = zoo.Registry(builtin_plugins, presets=[path])
-    with pytest.raises(PluginError) as e:
-        reg.names()
-    assert str(e.value).startswith(f"The name 'basic' is defined twice: by 'lstm' (keras-zoo 0.1.0) and by preset "
-                                   f"file {path}.")
+    with pytest.raises(CatalogError) as e:
+        zoo.Registry(builtin_plugins, presets=[path])
+    assert str(e.value) == (f"{path}:2: preset 'basic': the name is already taken by architecture 'lstm' (an alias of "
+                            "it) from plugin 'lstm' (keras-zoo 0.1.0); rename the preset.")

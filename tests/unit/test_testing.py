@@ -1,6 +1,7 @@
 """The public contract suite (zoo.testing): what it enumerates, that each check catches a deliberately broken
 architecture with a useful message, waivers, zero-check runs, and the pytest helper for plugin authors."""
 
+import importlib
 import os
 import re
 import sys
@@ -118,13 +119,20 @@ def _tokens_body(hp, mask_zero=True):
     return inputs, x
 
 
-def softmax_over_the_batch(num_classes, hp):
-    """A Softmax layer, so the runtime check accepts it, but over axis 0: rows do not sum to 1."""
+def softmax(x):
+    """A sigmoid under the softmax's name: the build-time check (which reads the config) takes it for a softmax."""
+    import keras
+
+    return keras.ops.sigmoid(x)
+
+
+def sigmoid_named_softmax(num_classes, hp):
+    """Passes the build-time head check, but its rows do not sum to 1: only the behavioural check can tell."""
     import keras
 
     inputs, x = _tokens_body(hp)
-    x = keras.layers.Dense(num_classes)(keras.layers.LSTM(hp.units)(x))
-    return keras.Model(inputs, keras.layers.Softmax(axis=0, dtype="float32")(x))
+    x = keras.layers.LSTM(hp.units)(x)
+    return keras.Model(inputs, keras.layers.Dense(num_classes, activation=softmax, dtype="float32")(x))
 
 
 def padding_not_masked(num_classes, hp):
@@ -140,7 +148,8 @@ def forgets_on_save(num_classes, hp):
 
     inputs, x = _tokens_body(hp)
     x = keras.layers.LSTM(hp.units)(x)
-    return keras.Model(inputs, zoo.softmax_head(_scale_layer()(factor=7.0)(x), num_classes))
+    forgetful = importlib.import_module("zoo_test_custom_layers").ForgetfulScale  # see the custom_layers fixture
+    return keras.Model(inputs, zoo.softmax_head(forgetful(factor=7.0)(x), num_classes))
 
 
 def batch_dependent(num_classes, hp):
@@ -177,33 +186,8 @@ def float16_under_mixed(num_classes, hp):
     return keras.Model(inputs, keras.layers.Dense(num_classes, activation="softmax")(x))
 
 
-_SCALE = []
-
-
-def _scale_layer():
-    if not _SCALE:
-        import keras
-
-        @keras.saving.register_keras_serializable(package="zoo_tests")
-        class ForgetfulScale(keras.layers.Layer):
-            def __init__(self, factor=1.0, **kwargs):
-                super().__init__(**kwargs)
-                self.factor = factor
-
-            def call(self, x):
-                return x * self.factor
-
-            def get_config(self):  # forgets `factor`, so it comes back as 1.0
-                config = super().get_config()
-                config.pop("factor", None)
-                return config
-
-        _SCALE.append(ForgetfulScale)
-    return _SCALE[0]
-
-
 BROKEN = {
-    "softmax_head": (softmax_over_the_batch, r"^CheckFailed: rows sum to 1 within \d\.\d\de[-+]\d\d, expected within "
+    "softmax_head": (sigmoid_named_softmax, r"^CheckFailed: rows sum to 1 within \d\.\d\de[-+]\d\d, expected within "
                                              r"1e-05$"),
     "variable_length": (padding_not_masked, r"^CheckFailed: input=tokens: a length-4 sequence predicts differently "
                                             r"when right-padded to 9 \(diff \d\.\d\de[-+]\d\d\); padding must be "
@@ -222,13 +206,14 @@ BROKEN = {
 
 
 @pytest.fixture(scope="module")
-def broken_registry(tmp_path_factory):
+def broken_registry(tmp_path_factory, custom_layers):
     catalog = tmp_path_factory.mktemp("broken") / "zoo.yaml"
     entries = "".join(
         f"  {name}:\n    summary: broken {name}\n    plugin: broken\n    inputs: [tokens]\n"
         "    defaults: {vocab_size: 50, embed_dim: 8, seq_len: 12, units: 8}\n"
         "    hyperparameters:\n      vocab_size: {type: int, min: 2}\n      embed_dim: {type: int, min: 1}\n"
         "      seq_len: {type: int, min: 1, nullable: true}\n      units: {type: int, min: 1}\n"
+        + ('    custom_objects: ["zoo_test_custom_layers:ForgetfulScale"]\n' if name == "save_load" else "")
         for name in BROKEN)
     catalog.write_text("version: 1\narchitectures:\n" + entries)
     module = types.ModuleType("zoo_broken_fixture")
