@@ -458,12 +458,13 @@ def _show_warning(message: Any, category: Any, *args: Any, **kwargs: Any) -> Non
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    debug = args.debug or os.environ.get(DEBUG_ENV, "") not in ("", "0")
+    argv = sys.argv[1:] if argv is None else list(argv)
+    debug = "--debug" in argv or os.environ.get(DEBUG_ENV, "") not in ("", "0")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before any TensorFlow import: C++ log noise
     with warnings.catch_warnings():
         if not debug:
             warnings.showwarning = _show_warning  # one line per warning; restored when main returns
+        args = build_parser().parse_args(argv)  # (discovery runs here: plugins' warnings are shown this way too)
         try:
             with preset_files(args.presets):
                 return args.func(args) or 0

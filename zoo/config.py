@@ -9,7 +9,7 @@ Nothing here imports TensorFlow.
 
 >>> config = TrainConfig("bilstm", data="train.txt", epochs=5)
 >>> config.epochs, config.batch_size, config.schedule, config.data_options.encoding
-(5, 32, 'cosine', 'utf-8')
+(5, 32, 'auto', 'utf-8')
 >>> TrainConfig.from_dict(config.to_dict()) == config
 True
 >>> TrainConfig("bilstm", epochs=0)
@@ -195,13 +195,12 @@ class TrainConfig:
                                  check=_int(1, nullable=True))
     patience: int | None = option(None, "epochs without a validation-loss improvement before stopping (default: a "
                                         "quarter of the epochs, at least 3)", check=_int(1, nullable=True))
-    schedule: str = option("cosine", "learning rate: cosine (warm-up, then cosine decay over the step budget), "
-                                     "plateau (back to the best weights and times --lr-decay on a validation "
-                                     "plateau) or constant", check=_choice(defaults.SCHEDULES),
-                           choices=defaults.SCHEDULES)
-    lr_decay: float = option(defaults.LR_DECAY, "--schedule plateau: scale the learning rate by this on a "
-                                                "plateau (1 disables)", check=_float(0, 1, lo_open=True),
-                             metavar="FACTOR")
+    schedule: str = option("auto", "learning rate: plateau (on a validation plateau, back to the best weights "
+                                   "and times --lr-decay, at most 3 times), cosine (warm-up, then cosine decay "
+                                   "over the step budget), constant, or auto: plateau with validation data, cosine "
+                                   "without", check=_choice(defaults.SCHEDULES), choices=defaults.SCHEDULES)
+    lr_decay: float = option(defaults.LR_DECAY, "plateau schedule: scale the learning rate by this on a plateau "
+                                                "(1 disables)", check=_float(0, 1, lo_open=True), metavar="FACTOR")
     val_split: float | None = option(None, "fraction of --data held out for validation when there is no --val "
                                            "(default: 0.1, or none under 1,000 training rows: then the run trains on "
                                            "every row for the whole budget)", check=_float_or_none(0, 0.5),

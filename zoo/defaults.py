@@ -2,6 +2,6 @@
 module: the CLI's ``--help`` imports it). The choices made from the data live in :mod:`zoo.recipe`."""
 
 BATCH_SIZE = 32
-LR_DECAY = 0.3  # --schedule plateau: back to the best weights, learning rate times this (1 = off)
+LR_DECAY = 0.3  # plateau schedule: back to the best weights, learning rate times this (1 = off)
 TOKEN_DROPOUT = 0.15  # text: fraction of real tokens replaced by the unknown-word id each epoch (word dropout)
-SCHEDULES = ("cosine", "plateau", "constant")
+SCHEDULES = ("auto", "plateau", "cosine", "constant")

@@ -106,16 +106,17 @@ class EpochLoop:
     """Per-epoch bookkeeping that survives an interruption: history, the best validation loss and its weights,
     early stopping after ``patience`` epochs without improvement (None: no validation, no early stopping, the last
     weights are kept), and on a plateau a return to the best weights with the learning rate scaled by ``lr_decay``
-    (1 = off). Each epoch ends with a checkpoint in ``run_dir``.
+    (1 = off), at most ``max_decays`` times. Each epoch ends with a checkpoint in ``run_dir``.
     """
 
-    def __init__(self, model: Any, run_dir: Any, patience: int | None, lr_decay: float = 1.0):
+    def __init__(self, model: Any, run_dir: Any, patience: int | None, lr_decay: float = 1.0, max_decays: int = 3):
         self.model = model
         self.run_dir = run_dir
         self.patience = patience
         self.lr_decay = lr_decay
+        self.max_decays = max_decays
         self.state: dict[str, Any] = {"epoch": 0, "history": {}, "best": None, "best_epoch": None, "wait": 0,
-                                      "lr_scale": 1.0}
+                                      "lr_scale": 1.0, "decays": 0}
 
     @property
     def base_lr(self) -> float:
@@ -147,11 +148,13 @@ class EpochLoop:
             s["best"], s["best_epoch"], s["wait"] = loss, epoch + 1, 0
         else:
             s["wait"] += 1
-            if self.lr_decay < 1.0 and s["wait"] < self.patience:
-                # a plateau: go back to the best weights and take smaller steps from there
+            if self.lr_decay < 1.0 and s["wait"] < self.patience and s.get("decays", 0) < self.max_decays:
+                # a plateau: go back to the best weights and take smaller steps from there (a bounded number of
+                # times, so the rate never decays to a standstill on validation noise)
                 base = self.base_lr / s["lr_scale"]
                 self.model.load_weights(self.run_dir.best_weights())
                 s["lr_scale"] *= self.lr_decay
+                s["decays"] = s.get("decays", 0) + 1
                 self.model.optimizer.learning_rate.assign(base * s["lr_scale"])
         s["epoch"] = epoch + 1
         self.run_dir.save_checkpoint(self.model, s, improved)
@@ -215,7 +218,7 @@ def _evaluate_locally(network: Any, x: np.ndarray, y: np.ndarray, batch_size: in
     return float(np.concatenate(losses).mean()), correct / len(x)
 
 
-def fit_multiworker(network: Any, batches: EpochBatches, validation: tuple, epochs: int, initial_epoch: int,
+def fit_multiworker(network: Any, batches: EpochBatches, validation: tuple | None, epochs: int, initial_epoch: int,
                     callbacks: list, class_weight: dict | None) -> None:
     """Keras's ``fit`` for a MultiWorkerMirroredStrategy, written out: Keras 3's own cannot run under one (it
     reduces each scalar log over axis 0 across workers and fails: tensorflow/tensorflow#72388). Every worker runs
@@ -234,9 +237,10 @@ def fit_multiworker(network: Any, batches: EpochBatches, validation: tuple, epoc
         for x, y in dataset:
             loss_sum, right, rows = step(x, y)
             total, correct, count = total + float(loss_sum), correct + float(right), count + float(rows)
-        val_loss, val_accuracy = _evaluate_locally(network, *validation)
-        hooks.on_epoch_end(epoch, {"loss": total / max(count, 1), "accuracy": correct / max(count, 1),
-                                   "val_loss": val_loss, "val_accuracy": val_accuracy})
+        logs = {"loss": total / max(count, 1), "accuracy": correct / max(count, 1)}
+        if validation is not None:
+            logs["val_loss"], logs["val_accuracy"] = _evaluate_locally(network, *validation)
+        hooks.on_epoch_end(epoch, logs)
         if network.stop_training:
             break
     hooks.on_train_end()

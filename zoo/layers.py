@@ -44,8 +44,9 @@ def custom_objects() -> dict[str, type]:
     The classes register themselves with Keras when first imported, so this also makes sure they are; a plugin
     never needs to declare them in its catalog's ``custom_objects``.
 
-    >>> sorted(custom_objects())
-    ['zoo>AttentionPooling1D', 'zoo>MaskedConv1D', 'zoo>MaskedGlobalAveragePooling1D', 'zoo>MaskedGlobalMaxPooling1D']
+    >>> sorted(custom_objects())  # doctest: +NORMALIZE_WHITESPACE
+    ['zoo>AttentionPooling1D', 'zoo>MaskedConv1D', 'zoo>MaskedGlobalAveragePooling1D', 'zoo>MaskedGlobalMaxPooling1D',
+     'zoo>Standardize']
     """
     from . import keras_layers
 

@@ -322,10 +322,12 @@ def _class_weights(config: TrainConfig, y: np.ndarray, num_classes: int) -> dict
     return {i: float(len(y) / (num_classes * c)) for i, c in enumerate(counts) if c}
 
 
-def _budget_note(budget: recipe.Budget, schedule: str, peak: float) -> str:
+def _budget_note(budget: recipe.Budget, schedule: str, peak: float, lr_decay: float) -> str:
     passes = f", {budget.passes_per_epoch} passes over the data each" if budget.passes_per_epoch > 1 else ""
-    lr = (f"learning rate warmed up over {budget.warmup_steps} steps to {peak:g}, then cosine decay to "
-          f"{recipe.FLOOR:.0%} of it" if schedule == "cosine" else f"learning rate {peak:g} ({schedule})")
+    lr = {"cosine": f"learning rate warmed up over {budget.warmup_steps} steps to {peak:g}, then cosine decay to "
+                    f"{recipe.FLOOR:.0%} of it",
+          "plateau": f"learning rate {peak:g}, on a validation plateau back to the best weights and times "
+                     f"{lr_decay:g} (at most 3 times)"}.get(schedule, f"learning rate {peak:g} throughout")
     stop = (f"early stopping after {budget.patience} epochs without improvement" if budget.patience
             else "no early stopping")
     return (f"budget: {budget.steps} steps in {budget.epochs} epochs of {budget.steps_per_epoch}{passes}; {lr}; "
@@ -333,13 +335,13 @@ def _budget_note(budget: recipe.Budget, schedule: str, peak: float) -> str:
 
 
 def fit(network: Any, batches: Any, validation: tuple | None, config: TrainConfig, budget: recipe.Budget,
-        run_dir: RunDir, callbacks: list, class_weight: dict | None, verbose: int | str,
+        schedule: str, run_dir: RunDir, callbacks: list, class_weight: dict | None, verbose: int | str,
         notes: list[str]) -> dict[str, Any]:
     """Train on ``batches`` (:class:`zoo.fitting.EpochBatches`) for the budget's epochs with a checkpoint every
     epoch, resuming from the latest one if there is one; returns the loop's state (history, best epoch, ...)."""
     from .fitting import EpochLoop
 
-    loop = EpochLoop(network, run_dir, budget.patience, config.lr_decay if config.schedule == "plateau" else 1.0)
+    loop = EpochLoop(network, run_dir, budget.patience, config.lr_decay if schedule == "plateau" else 1.0)
     done = loop.resume()
     if done:
         notes.append(f"resumed after epoch {done}")
@@ -465,7 +467,8 @@ def _train_network(config: TrainConfig, arch: Any, hp: Any, splits: Splits, run_
     network = build_network(arch, hp, splits.num_classes, bucket, strategy)
     budget = recipe.choose_budget(len(splits.train), config.batch_size, splits.val is not None, config.steps,
                                   config.epochs, config.patience)
-    notes.append(_budget_note(budget, config.schedule, use_schedule(network, budget, config.schedule, strategy)))
+    schedule = recipe.resolve_schedule(config.schedule, splits.val is not None)
+    notes.append(_budget_note(budget, schedule, use_schedule(network, budget, schedule, strategy), config.lr_decay))
     from .fitting import EpochBatches
 
     batches = EpochBatches(encoded.x_train, targets(splits.y_train, splits.num_classes, hp.labels),
@@ -473,7 +476,8 @@ def _train_network(config: TrainConfig, arch: Any, hp: Any, splits: Splits, run_
                            passes=budget.passes_per_epoch, lengths=lengths)
     validation = None if splits.val is None else (encoded.x_val, targets(splits.y_val, splits.num_classes,
                                                                           hp.labels))
-    state = fit(network, batches, validation, config, budget, run_dir, _plugin_callbacks(config, run_dir, chief, hp),
+    state = fit(network, batches, validation, config, budget, schedule, run_dir,
+                _plugin_callbacks(config, run_dir, chief, hp),
                 _class_weights(config, splits.y_train, splits.num_classes), verbose, notes)
     model, parts = assemble(network, encoded, arch.name)
     trim = (bucket or hp.seq_len is None) and arch.masks_padding
@@ -481,7 +485,7 @@ def _train_network(config: TrainConfig, arch: Any, hp: Any, splits: Splits, run_
     if not chief:
         return Run(None, arch.name, dict(hp), splits.labels, {}, state["history"], classifier, notes)
     metrics = evaluate_run(classifier, splits, state, time.perf_counter() - start)
-    chosen = recipe.Recipe(budget, config.schedule, splits.validation, hp.seq_len if splits.kind == "text" else None,
+    chosen = recipe.Recipe(budget, schedule, splits.validation, hp.seq_len if splits.kind == "text" else None,
                            hp.get("vocab_size") if splits.kind == "text" else None, encoded.statistics is not None)
     record = RunRecord(config, classifier.spec, data=_data_summary(splits), notes=notes, versions=versions(),
                        replicas=strategy.num_replicas_in_sync if strategy is not None else 1, bucket=bucket,
