@@ -109,7 +109,7 @@ def compare(names: Iterable[str] | None = None, data: str | None = None, *, seed
     """Train each architecture (default: every installed one, plugins included) on ``data`` with seeds
     ``0..seeds-1`` and the same recipe (``options`` are TrainConfig fields), and rank them."""
     from .registry import default_registry
-    from .training import prepare_data
+    from .preparation import prepare_data
 
     if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
         raise ZooError(f"seeds must be a positive integer, got {seeds!r}.")

@@ -20,7 +20,7 @@ from .config import DataOptions, TrainConfig
 from .data import targets
 from .errors import ZooError
 from .files import atomic_write
-from .training import encode_inputs, prepare_data, resolve_architecture, resolve_hyperparameters
+from .preparation import encode_inputs, prepare_data, resolve_architecture, resolve_hyperparameters
 
 STRATEGIES = ("random", "grid", "hyperband")
 FROM_DATA = ("input", "num_features", "seq_len")

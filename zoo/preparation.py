@@ -1,0 +1,180 @@
+"""Preparing a training run: the architecture and its presets, the data read and split, the hyperparameters
+resolved from both (checked once), and the network's inputs encoded. Nothing here builds a network; only
+:func:`encode_inputs` needs TensorFlow (for the tokenizer)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from . import recipe
+from .config import TrainConfig
+from .data import Dataset, LabelEncoder, load_dataset, pad_features, stratified_split
+from .errors import DataError, ZooError
+
+
+@dataclass
+class Splits:
+    """The training data read and split: raw inputs and class ids per split, the labels, and the sources."""
+
+    kind: str  # "text" | "features"
+    labels: list
+    train: Dataset
+    y_train: np.ndarray
+    val: Dataset | None  # None: too little data to hold any out (see zoo.recipe)
+    y_val: np.ndarray | None
+    test: Dataset | None
+    validation: str = "file"  # "file" | "split" | "none"
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.labels)
+
+    def evaluation(self) -> tuple[Dataset, str]:
+        """The split the run reports: the test split, else validation, else (with neither) the training data."""
+        if self.test is not None:
+            return self.test, "test"
+        return (self.val, "validation") if self.val is not None else (self.train, "training")
+
+
+# -- the architecture ------------------------------------------------------------------------------------
+def resolve_architecture(config: TrainConfig) -> tuple[Any, dict[str, Any]]:
+    """The architecture and the hyperparameter overrides from its preset file and ``--set`` (not yet checked)."""
+    from .registry import default_registry
+
+    arch = default_registry().get(config.architecture)
+    overrides: dict[str, Any] = {}
+    if config.preset is not None:
+        from .catalog import load_presets
+
+        presets = load_presets(config.preset)
+        chosen = [p for p in presets.values() if arch.name in (p.name, p.architecture)] or list(presets.values())
+        if len(chosen) != 1:
+            raise ZooError(f"{config.preset} has {len(presets)} presets; pass one of them as the architecture name.")
+        if chosen[0].architecture != (arch.preset_of or arch.name):
+            raise ZooError(f"{config.preset}: preset '{chosen[0].name}' is for '{chosen[0].architecture}', not "
+                           f"'{arch.name}'.")
+        overrides.update(chosen[0].hyperparameters)
+    overrides.update(config.hyperparameters)
+    return arch, overrides
+
+
+# -- the data --------------------------------------------------------------------------------------------
+def _read_splits(config: TrainConfig, notes: list[str]) -> tuple[Dataset, Dataset | None, Dataset | None]:
+    if config.data is None:
+        from .datasets import DEFAULT, load_builtin
+
+        train, test = load_builtin(DEFAULT)
+        notes.append(f"no --data given: training on the built-in '{DEFAULT}' data set ({len(train)} train / "
+                     f"{len(test)} test)")
+        return train, None, test
+    read = [load_dataset(p, config.data_options) if p is not None else None
+            for p in (config.data, config.val, config.test)]
+    train = read[0]
+    for ds in read[1:]:
+        if ds is not None and ds.kind != train.kind:
+            raise DataError(f"{ds.source} holds {ds.kind} but the training data {train.source} holds {train.kind}; "
+                            "use the same kind of data for every split.")
+        if ds is not None and ds.kind == "features" and ds.x[0].shape[1] != train.x[0].shape[1]:
+            raise DataError(f"{ds.source} has {ds.x[0].shape[1]} features per timestep, the training data has "
+                            f"{train.x[0].shape[1]}.")
+    return train, read[1], read[2]
+
+
+def _subset(ds: Dataset, index: np.ndarray, source: str) -> Dataset:
+    return Dataset(ds.kind, [ds.x[i] for i in index], [ds.y[i] for i in index], source, [ds.rows[i] for i in index])
+
+
+def prepare_data(config: TrainConfig) -> Splits:
+    """Read the splits and encode the labels; with no validation file, hold out a stratified split (every class
+    kept) when there is data enough to judge by, else keep every row for training (see :mod:`zoo.recipe`)."""
+    notes: list[str] = []
+    train, val, test = _read_splits(config, notes)
+    notes += [ds.skipped_note() for ds in (train, val, test) if ds is not None and ds.skipped_note()]
+    enc = LabelEncoder.fit(train.y, train.source)
+    y = enc.encode(train.y, train.source, train.rows)
+    validation, y_val = "file", None
+    if val is None:
+        fraction = config.val_split if config.val_split is not None else \
+            recipe.VAL_FRACTION if len(train) >= recipe.SMALL_DATA else 0.0
+        if fraction > 0:
+            tr, va = stratified_split(y, fraction, 0 if config.seed is None else config.seed)
+            val = _subset(train, va, f"{fraction:.0%} of {train.source}")
+            train, y, y_val, validation = _subset(train, tr, train.source), y[tr], y[va], "split"
+            notes.append(f"no validation file: holding out a stratified {len(va)} of {len(tr) + len(va)} training "
+                         "examples")
+        else:
+            validation = "none"
+            notes.append(f"{len(train)} training examples and no validation file: training on all of them for the "
+                         f"whole budget, no early stopping (under {recipe.SMALL_DATA:,} a held-out split is too "
+                         "small to judge by; --val-split 0.1 holds one out)")
+    else:
+        y_val = enc.encode(val.y, val.source, val.rows)
+    if test is not None:
+        enc.encode(test.y, test.source, test.rows)  # unknown labels fail now, not after training
+    return Splits(train.kind, enc.labels, train, y, val, y_val, test, validation, notes)
+
+
+# -- hyperparameters, checked once -----------------------------------------------------------------------
+def resolve_hyperparameters(arch: Any, overrides: dict[str, Any], splits: Splits, config: TrainConfig,
+                            notes: list[str]) -> Any:
+    """The architecture's defaults, the user's overrides, and what the data sets (input mode, feature count, and
+    for text the sequence length and vocabulary: :mod:`zoo.recipe`), validated against the schema in one pass."""
+    overrides = dict(overrides)
+    if splits.kind == "text":
+        overrides["input"] = "tokens"
+        tokens = [recipe.words(t) for t in splits.train.x]
+        if config.seq_len is not None:
+            overrides["seq_len"] = config.seq_len
+        elif "seq_len" not in overrides:
+            overrides["seq_len"] = recipe.choose_seq_len([len(t) for t in tokens])
+            notes.append(f"seq_len {overrides['seq_len']}: covers {recipe.SEQ_LEN_QUANTILE:.0%} of the training texts "
+                         f"(at most {recipe.SEQ_LEN_CAP}; {arch.name}'s catalog default is "
+                         f"{arch.defaults.get('seq_len')}); override with --seq-len")
+        if "vocab_size" in arch.schema and "vocab_size" not in overrides:
+            overrides["vocab_size"] = recipe.choose_vocab_size(Counter(w for t in tokens for w in t))
+            notes.append(f"vocab_size {overrides['vocab_size']}: the words seen at least {recipe.MIN_WORD_COUNT} times "
+                         f"in training (at most {recipe.VOCAB_CAP:,}) plus padding and unknown; override with --set "
+                         "vocab_size=N")
+    else:
+        overrides.update(input="features", num_features=int(splits.train.x[0].shape[1]))
+        overrides.setdefault("seq_len", config.seq_len)  # None: variable length, padding masked
+    return arch.hyperparameters(**overrides)
+
+
+@dataclass
+class Encoded:
+    """The network's inputs, and the preprocessing the saved model applies before the network."""
+
+    x_train: np.ndarray
+    x_val: np.ndarray | None
+    tokenizer: Any = None  # text: the adapted TextVectorization
+    statistics: tuple | None = None  # numbers: the training (mean, std) per feature, or None (not standardized)
+
+
+def encode_inputs(splits: Splits, hp: Any, standardize: bool, notes: list[str]) -> Encoded:
+    """Token ids from a tokenizer adapted to the training texts, or right-padded (standardized) features."""
+    if splits.kind == "text":
+        import keras
+
+        tokenizer = keras.layers.TextVectorization(max_tokens=hp.vocab_size, output_sequence_length=hp.seq_len,
+                                                   name="tokenizer")
+        tokenizer.adapt(np.array(splits.train.x, dtype=object))
+        ids = [np.asarray(tokenizer(np.array(ds.x, dtype=object))) if ds is not None else None
+               for ds in (splits.train, splits.val)]
+        return Encoded(ids[0], ids[1], tokenizer=tokenizer)
+    statistics = recipe.feature_statistics(splits.train.x) if standardize else None
+    if statistics is not None:
+        notes.append("features standardized with the training mean and standard deviation of each (inside the "
+                     "saved model, which takes raw units); --no-standardize turns it off")
+    x = [None if ds is None else pad_features([(s - statistics[0]) / statistics[1] for s in ds.x] if statistics
+                                               else ds.x, hp.seq_len)
+         for ds in (splits.train, splits.val)]
+    return Encoded(x[0], x[1], statistics=statistics)
+
+
+__all__ = ["Encoded", "Splits", "encode_inputs", "prepare_data", "resolve_architecture", "resolve_hyperparameters"]
