@@ -179,8 +179,8 @@ class TrainConfig:
                               metavar="FILE")
     out: str | None = option(None, "run directory to create (default: runs/NAME, numbered if taken)",
                              check=_text(nullable=True), metavar="DIR")
-    steps: int | None = option(None, "optimizer steps to train for (default: from the data: at least 1,500 steps "
-                                     "and 10 passes over the training data)", check=_int(1, nullable=True))
+    steps: int | None = option(None, "optimizer steps to train for (default: from the data; see the README's "
+                                     "training recipe)", check=_int(1, nullable=True))
     epochs: int | None = option(None, "epochs to train for (default: the step budget's); an epoch is a validation "
                                       "and a checkpoint, at least 32 steps", check=_int(1, nullable=True))
     batch_size: int = option(defaults.BATCH_SIZE, "training batch size", check=_int(1))
@@ -193,8 +193,8 @@ class TrainConfig:
                                 check=_text(nullable=True), metavar="FILE.yaml")
     seq_len: int | None = option(None, "timesteps per example (default: from the data's token lengths)",
                                  check=_int(1, nullable=True))
-    patience: int | None = option(None, "epochs without a validation-loss improvement before stopping (default: a "
-                                        "quarter of the epochs, at least 3)", check=_int(1, nullable=True))
+    patience: int | None = option(None, "epochs without a validation-loss improvement before stopping (default: "
+                                        "1,000 steps' worth, at least 3)", check=_int(1, nullable=True))
     schedule: str = option("auto", "learning rate: plateau (on a validation plateau, back to the best weights "
                                    "and times --lr-decay, at most 3 times), cosine (warm-up, then cosine decay "
                                    "over the step budget), constant, or auto: plateau with validation data, cosine "

@@ -7,12 +7,14 @@
   word seen once gets the unknown-word id, whose embedding word dropout trains.
 - **Standardization** (numbers): each feature shifted and scaled by its training mean and standard deviation,
   padding excluded, inside the saved model (prediction and export take raw units).
-- **Budget**: a number of optimizer steps, not epochs: at least ``MIN_STEPS`` steps and ``MIN_EPOCHS`` passes, so
-  a small data set gets enough updates and a large one a few passes. An epoch (a validation and a checkpoint) is
-  at least ``MIN_EPOCH_STEPS`` steps: a small data set is passed over several times per epoch.
+- **Budget**: a number of optimizer steps, not epochs, so a small data set gets enough updates: with validation
+  data a cap of ``MIN_STEPS`` steps or ``MAX_PASSES`` passes, whichever is more, that early stopping usually ends
+  long before; without, the whole run: ``MIN_STEPS`` steps or ``MIN_PASSES`` passes. An epoch (a validation and
+  a checkpoint) is at least ``MIN_EPOCH_STEPS`` steps: a small data set is passed over several times per epoch.
 - **Validation and early stopping**: with ``SMALL_DATA`` training rows or more and no validation file, a
-  stratified ``VAL_FRACTION`` is held out; training stops once validation loss has not improved for a quarter of
-  the budget (at least ``MIN_PATIENCE`` epochs), and the best weights are kept. Below that, a held-out split is
+  stratified ``VAL_FRACTION`` is held out; training stops once validation loss has not improved for
+  ``PATIENCE_STEPS`` steps (and at least ``MIN_PATIENCE`` epochs), and the best weights are kept: a run that is
+  still improving goes on. Below that, a held-out split is
   too small to judge by, so the run trains on every row for the whole budget.
 - **Learning rate** (``--schedule auto``): with validation data, the architecture's rate until validation loss
   stalls, then back to the best weights and the rate times ``--lr-decay``, at most three times (so never below
@@ -37,11 +39,12 @@ MIN_WORD_COUNT = 2
 VOCAB_CAP = 20_000
 RESERVED_IDS = 2  # TextVectorization's padding (0) and unknown-word (1) ids
 MIN_STEPS = 1500
-MIN_EPOCHS = 10
+MIN_PASSES = 10  # without validation data: the budget is the whole run, at least this many passes
+MAX_PASSES = 30  # with validation data: the budget is a cap (early stopping ends the run), at most this many
 MIN_EPOCH_STEPS = 32
 WARMUP = 0.05
 FLOOR = 0.05
-PATIENCE_FRACTION = 0.25
+PATIENCE_STEPS = 1000  # stop after this many steps (and MIN_PATIENCE epochs) without a better validation loss
 MIN_PATIENCE = 3
 SMALL_DATA = 1000
 VAL_FRACTION = 0.1
@@ -98,7 +101,7 @@ def choose_budget(rows: int, batch_size: int, validation: bool, steps: int | Non
 
     >>> b = choose_budget(16000, 32, validation=True)
     >>> b.steps, b.epochs, b.steps_per_epoch, b.patience
-    (5000, 10, 500, 3)
+    (15000, 30, 500, 3)
     >>> b = choose_budget(40, 32, validation=False)
     >>> b.steps, b.epochs, b.passes_per_epoch, b.patience
     (1504, 47, 16, None)
@@ -107,11 +110,11 @@ def choose_budget(rows: int, batch_size: int, validation: bool, steps: int | Non
     passes = max(1, -(-MIN_EPOCH_STEPS // per_pass))
     per_epoch = per_pass * passes
     if steps is None:
-        steps = max(MIN_STEPS, MIN_EPOCHS * per_pass)
+        steps = max(MIN_STEPS, (MAX_PASSES if validation else MIN_PASSES) * per_pass)
     n_epochs = epochs if epochs is not None else max(1, -(-steps // per_epoch))
     total = min(steps, n_epochs * per_epoch) if epochs is not None else n_epochs * per_epoch
     if patience is None and validation:
-        patience = max(MIN_PATIENCE, math.ceil(PATIENCE_FRACTION * n_epochs))
+        patience = max(MIN_PATIENCE, math.ceil(PATIENCE_STEPS / per_epoch))
     return Budget(total, n_epochs, per_epoch, passes, int(WARMUP * total), patience if validation else None)
 
 

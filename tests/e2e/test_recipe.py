@@ -72,9 +72,11 @@ def test_a_tiny_set_trains_on_every_row_for_the_whole_step_budget(tmp_path):
 def test_a_budget_is_steps_not_epochs():
     big = recipe.choose_budget(16000, 32, validation=True)
     small = recipe.choose_budget(300, 32, validation=True)
-    assert big.steps == 10 * big.steps_per_epoch  # a large set: ten passes
+    unvalidated = recipe.choose_budget(16000, 32, validation=False)
+    assert big.steps == recipe.MAX_PASSES * big.steps_per_epoch and big.patience == recipe.MIN_PATIENCE
+    assert unvalidated.steps == recipe.MIN_PASSES * unvalidated.steps_per_epoch and unvalidated.patience is None
     assert small.steps >= recipe.MIN_STEPS and small.passes_per_epoch * 10 >= recipe.MIN_EPOCH_STEPS
-    assert small.patience >= recipe.MIN_PATIENCE and small.patience >= small.epochs // 4
+    assert small.patience * small.steps_per_epoch >= recipe.PATIENCE_STEPS  # patience is steps, not epochs
     assert recipe.choose_budget(16000, 32, True, steps=700).steps == 1000  # whole epochs
     assert recipe.choose_budget(16000, 32, True, epochs=3).steps == 1500
 
