@@ -1,0 +1,50 @@
+"""The onnxruntime engine's own preprocessing: its Python tokenizer gives TextVectorization's ids on tricky texts,
+and its features path keeps Keras's masking (an all-zero step inside a sequence is skipped, not run)."""
+
+import numpy as np
+import pytest
+
+from zoo.engines import TextTokenizer
+
+TRICKY = ["I'm FINE, thanks!!", "ÄÖÜ ßtraße İstanbul", "ｆｕｌｌｗｉｄｔｈ ＡＢＣ", "a\u00a0b\u2028c\u200bd",
+          "tabs\tand\nnewlines\r\nand\x0bvt\x0cff", "", "   ", "emoji 😀 ok", "hy-phen_under.score/slash",
+          "UPPER lower MiXeD", "'quoted' \"double\" `back`", "x" * 300, " ".join(["the"] * 80), "ünseen wörd"]
+
+
+@pytest.mark.usefixtures("keras_session")
+@pytest.mark.parametrize("length", [None, 16])
+def test_the_python_tokenizer_gives_textvectorizations_ids(length):
+    import keras
+
+    corpus = ["the fine thanks im", "ÄÖÜ straße istanbul äöü", "abc fullwidth", "a b c d", "tabs and newlines",
+              "emoji ok", "hy phen under score slash", "upper lower mixed", "quoted double back"] * 2
+    layer = keras.layers.TextVectorization(max_tokens=30, output_sequence_length=length)
+    layer.adapt(np.array(corpus, dtype=object))
+    expected = np.asarray(layer(np.array(TRICKY, dtype=object)))
+    got = TextTokenizer(layer.get_vocabulary(), length)(TRICKY)
+    if length is None:  # TextVectorization pads a batch to its longest row; compare on that width
+        got = got[:, :expected.shape[1]] if got.shape[1] >= expected.shape[1] else np.pad(
+            got, ((0, 0), (0, expected.shape[1] - got.shape[1])))
+    np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.usefixtures("keras_session")
+def test_an_all_zero_step_inside_a_sequence_is_skipped_as_keras_masking_skips_it():
+    pytest.importorskip("onnxruntime")
+    import zoo
+    from zoo.engines import PREPROCESSING_FORMAT, OnnxClassifier
+    from zoo.onnx_graph import network_to_onnx
+    from zoo.record import ModelSpec
+
+    network = zoo.build("lstm", num_classes=3, input="features", num_features=2, seq_len=None, units=5)
+    spec = ModelSpec("lstm", "lstm", "lstm", "keras-zoo", "0", "features", 3, {}, (), trim=True, num_features=2)
+    engine = OnnxClassifier(network_to_onnx(network).SerializeToString(), {
+        "format": PREPROCESSING_FORMAT, "labels": ["a", "b", "c"], "model": spec.to_dict(), "standardize": None})
+    rng = np.random.default_rng(0)
+    seqs = [rng.normal(size=(n, 2)).astype("float32") for n in (3, 7, 5, 9)]
+    seqs[1][2] = 0.0  # a step Keras's Masking skips
+    seqs[3][[0, 4]] = 0.0
+    padded = np.zeros((4, 9, 2), "float32")
+    for i, s in enumerate(seqs):
+        padded[i, :len(s)] = s
+    np.testing.assert_allclose(engine.predict_proba(seqs), np.asarray(network(padded)), atol=1e-5)
