@@ -30,6 +30,7 @@ from typing import Any
 
 from . import defaults
 from .errors import ZooError
+from .rundir import STAGING_SUFFIX
 
 FORMATS = ("csv", "tsv", "jsonl", "lines", "npz")  # zoo.data.READERS has a reader for each
 DISTRIBUTE = ("none", "mirrored", "multiworker")
@@ -262,7 +263,7 @@ def default_out(name: str, root: str = "runs") -> str:
     """``runs/NAME``, or ``runs/NAME-2``, ``-3``... when taken (finished or interrupted)."""
     base = os.path.join(root, name)
     out, i = base, 1
-    while os.path.lexists(out) or os.path.lexists(out + ".partial"):
+    while os.path.lexists(out) or os.path.lexists(out + STAGING_SUFFIX):
         i += 1
         out = f"{base}-{i}"
     return out

@@ -32,6 +32,7 @@ import numpy as np
 
 from .errors import ZooError
 from .files import atomic_write_json
+from .rundir import STAGING_SUFFIX
 
 FORMATS = ("savedmodel", "onnx", "litert")
 TOLERANCE = 1e-5
@@ -297,7 +298,7 @@ def _prepare_out(out: Path, overwrite: bool) -> Path:
         raise ZooError(f"{out} exists and is not a zoo export; choose another --out.")
     if out.exists() and not overwrite:
         raise ZooError(f"{out} already exists; choose another --out or pass --overwrite to replace it.")
-    staging = out.parent / f"{out.name}.partial"
+    staging = out.parent / f"{out.name}{STAGING_SUFFIX}"
     shutil.rmtree(staging, ignore_errors=True)
     try:
         staging.mkdir(parents=True)

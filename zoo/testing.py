@@ -127,7 +127,9 @@ def _train_step(arch: Architecture, num_classes: int, labels: str) -> None:
     x = _batch(hp, _full_lengths(hp, 8))
     y = np.arange(8) % num_classes
     if labels == "categorical":
-        y = np.eye(num_classes, dtype="float32")[y]
+        from .data import targets
+
+        y = targets(y, num_classes, "categorical")
     before = [w.numpy().copy() for w in model.trainable_weights]
     loss = model.train_on_batch(x, y, return_dict=True)["loss"]
     _require(bool(np.isfinite(loss)), f"{labels} labels: loss is {loss}")
@@ -279,12 +281,6 @@ def check_invalid_num_classes(arch: Architecture, num_classes: int | None = None
         except ZooError:
             continue
         raise CheckFailed(f"num_classes={bad!r} was accepted")
-
-
-RECURRENT_RULES = {
-    "activation": ("tanh", "tanh"),
-    "recurrent_activation": ("sigmoid", "sigmoid"),
-}
 
 
 def check_cudnn_eligible(arch: Architecture, num_classes: int | None = None) -> None:

@@ -255,3 +255,11 @@ def test_metrics_match_a_hand_computed_confusion_matrix():
     assert m["per_class"]["c"]["f1"] == pytest.approx(2 / 3)
     assert m["macro_f1"] == pytest.approx((0.8 + 0.5 + 2 / 3) / 3)
     assert m["split"] == "test" and m["num_examples"] == 6
+
+
+def test_every_format_the_config_accepts_has_a_reader():
+    from zoo.config import FORMATS
+    from zoo.data import EXTENSIONS, READERS
+
+    assert set(READERS) | {"npz"} == set(FORMATS)  # .npz has its own reader: arrays, not text
+    assert set(EXTENSIONS.values()) <= set(FORMATS)
