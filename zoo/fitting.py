@@ -109,18 +109,18 @@ class EpochLoop:
     (1 = off), at most ``max_decays`` times. Each epoch ends with a checkpoint in ``run_dir``.
     """
 
-    def __init__(self, model: Any, run_dir: Any, patience: int | None, lr_decay: float = 1.0, max_decays: int = 3):
+    def __init__(self, model: Any, run_dir: Any, patience: int | None, lr_decay: float = 1.0, max_decays: int = 3,
+                 warmup_steps: int = 0):
         self.model = model
         self.run_dir = run_dir
         self.patience = patience
         self.lr_decay = lr_decay
         self.max_decays = max_decays
+        self.warmup_steps = warmup_steps  # a rate held in a variable: ramp it up linearly over these first steps
+        schedule = not hasattr(model.optimizer.learning_rate, "assign")  # a LearningRateSchedule sets it itself
+        self.peak = None if schedule else float(np.asarray(model.optimizer.learning_rate))
         self.state: dict[str, Any] = {"epoch": 0, "history": {}, "best": None, "best_epoch": None, "wait": 0,
                                       "lr_scale": 1.0, "decays": 0}
-
-    @property
-    def base_lr(self) -> float:
-        return float(np.asarray(self.model.optimizer.learning_rate))
 
     @property
     def stopped(self) -> bool:
@@ -128,13 +128,12 @@ class EpochLoop:
 
     def resume(self) -> int:
         """Restore the latest checkpoint, if any; the number of epochs already done."""
-        base = self.base_lr if self.lr_decay < 1.0 else None
         state = self.run_dir.load_checkpoint(self.model)
         if state is not None:
             self.state = state
-            if base is not None:
-                # weights files carry the optimizer's learning rate too: set it from the base rate and the scale
-                self.model.optimizer.learning_rate.assign(base * self.state["lr_scale"])
+            if self.peak is not None:
+                # weights files carry the optimizer's learning rate too: set it from the peak rate and the scale
+                self.model.optimizer.learning_rate.assign(self.peak * self.state["lr_scale"])
         return int(self.state["epoch"])
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
@@ -151,15 +150,20 @@ class EpochLoop:
             if self.lr_decay < 1.0 and s["wait"] < self.patience and s.get("decays", 0) < self.max_decays:
                 # a plateau: go back to the best weights and take smaller steps from there (a bounded number of
                 # times, so the rate never decays to a standstill on validation noise)
-                base = self.base_lr / s["lr_scale"]
                 self.model.load_weights(self.run_dir.best_weights())
                 s["lr_scale"] *= self.lr_decay
                 s["decays"] = s.get("decays", 0) + 1
-                self.model.optimizer.learning_rate.assign(base * s["lr_scale"])
+                self.model.optimizer.learning_rate.assign(self.peak * s["lr_scale"])
         s["epoch"] = epoch + 1
         self.run_dir.save_checkpoint(self.model, s, improved)
         if self.stopped:
             self.model.stop_training = True
+
+    def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
+        step = int(self.model.optimizer.iterations.numpy())
+        if step <= self.warmup_steps and self.peak is not None:
+            self.model.optimizer.learning_rate.assign(self.peak * self.state["lr_scale"] * (step + 1) /
+                                                      (self.warmup_steps + 1))
 
     def restore_best(self, logs: dict | None = None) -> None:
         """Load the best weights seen (the end of a run, stopped early or not)."""
@@ -170,7 +174,9 @@ class EpochLoop:
     def callback(self) -> Any:
         import keras
 
-        return keras.callbacks.LambdaCallback(on_epoch_end=self.on_epoch_end, on_train_end=self.restore_best)
+        warmup = {"on_train_batch_begin": self.on_train_batch_begin} if self.warmup_steps else {}
+        return keras.callbacks.LambdaCallback(on_epoch_end=self.on_epoch_end, on_train_end=self.restore_best,
+                                              **warmup)
 
 
 def _multiworker_step(network: Any, strategy: Any, batch_size: int, class_weight: dict | None) -> Any:
@@ -234,7 +240,8 @@ def fit_multiworker(network: Any, batches: EpochBatches, validation: tuple | Non
     for epoch in range(initial_epoch, epochs):
         hooks.on_epoch_begin(epoch)
         total = correct = count = 0.0
-        for x, y in dataset:
+        for i, (x, y) in enumerate(dataset):
+            hooks.on_train_batch_begin(i)
             loss_sum, right, rows = step(x, y)
             total, correct, count = total + float(loss_sum), correct + float(right), count + float(rows)
         logs = {"loss": total / max(count, 1), "accuracy": correct / max(count, 1)}

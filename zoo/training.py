@@ -166,8 +166,9 @@ def _budget_note(budget: recipe.Budget, schedule: str, peak: float, lr_decay: fl
     passes = f", {budget.passes_per_epoch} passes over the data each" if budget.passes_per_epoch > 1 else ""
     lr = {"cosine": f"learning rate warmed up over {budget.warmup_steps} steps to {peak:g}, then cosine decay to "
                     f"{recipe.FLOOR:.0%} of it",
-          "plateau": f"learning rate {peak:g}, on a validation plateau back to the best weights and times "
-                     f"{lr_decay:g} (at most 3 times)"}.get(schedule, f"learning rate {peak:g} throughout")
+          "plateau": f"learning rate warmed up over {budget.warmup_steps} steps to {peak:g}, then on a validation "
+                     f"plateau back to the best weights and times {lr_decay:g} (at most 3 times)"}.get(
+        schedule, f"learning rate warmed up over {budget.warmup_steps} steps to {peak:g}, then constant")
     stop = (f"early stopping after {budget.patience} epochs without improvement" if budget.patience
             else "no early stopping")
     return (f"budget: {budget.steps} steps in {budget.epochs} epochs of {budget.steps_per_epoch}{passes}; {lr}; "
@@ -181,7 +182,8 @@ def fit(network: Any, batches: Any, validation: tuple | None, config: TrainConfi
     epoch, resuming from the latest one if there is one; returns the loop's state (history, best epoch, ...)."""
     from .fitting import EpochLoop
 
-    loop = EpochLoop(network, run_dir, budget.patience, config.lr_decay if schedule == "plateau" else 1.0)
+    loop = EpochLoop(network, run_dir, budget.patience, config.lr_decay if schedule == "plateau" else 1.0,
+                     warmup_steps=budget.warmup_steps if schedule in ("plateau", "constant") else 0)
     done = loop.resume()
     if done:
         notes.append(f"resumed after epoch {done}")
