@@ -182,19 +182,23 @@ class Classifier(Predictor):
 
 # -- loading -----------------------------------------------------------------------------------------------------
 def _custom_objects(spec: ModelSpec) -> dict[str, Any]:
-    """The classes ``model.keras`` may need: the zoo's own layers and those the run's plugin declared."""
+    """The classes ``model.keras`` may need: the zoo's own layers and those the run's plugin declared (imported
+    from the installed plugin package, whether or not the plugin is enabled)."""
     from . import layers
 
     objects = dict(layers.custom_objects())
     for name in spec.custom_objects:
         module, _, attr = name.partition(":")
         try:
-            objects[attr.rpartition(".")[2]] = functools.reduce(getattr, attr.split("."),
-                                                               importlib.import_module(module))
+            obj = functools.reduce(getattr, attr.split("."), importlib.import_module(module))
         except (ImportError, AttributeError) as e:
             raise ZooError(f"this run was built by plugin '{spec.plugin}' ({spec.package} {spec.version}), whose "
                            f"layer {name} cannot be imported ({type(e).__name__}: {e}); pip install "
                            f"'{spec.package}=={spec.version}'.") from None
+        import keras
+
+        objects[keras.saving.get_registered_name(obj)] = obj
+        objects[attr.rpartition(".")[2]] = obj
     return objects
 
 

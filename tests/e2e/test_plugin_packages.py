@@ -103,3 +103,32 @@ def test_zoo_check_on_an_installed_plugin_with_its_own_layer(run_zoo, tmp_path, 
         assert row.endswith("CheckFailed: the saved model needs zoo_doubled.layers:Doubler, which the catalog does not "
                             "declare: list it under custom_objects: in architectures.doubled of "
                             f"{root / 'zoo_doubled' / 'zoo.yaml'} (custom_objects: [\"zoo_doubled.layers:Doubler\"])")
+
+
+def test_a_run_of_a_custom_layer_plugin_predicts_from_a_fresh_process_and_says_what_to_install(
+        run_zoo, tmp_path, make_dist, fake_catalog_text):
+    catalog = fake_catalog_text("doubled", ["doubled"]) + '    custom_objects: ["zoo_doubled.layers:Doubler"]\n'
+    root = make_dist(tmp_path / "site", "zoo-doubled", "1.0", {"doubled": "zoo_doubled"}, {
+        "zoo_doubled/__init__.py": ZOO_CHECK_PLUGIN, "zoo_doubled/layers.py": ZOO_CHECK_LAYERS,
+        "zoo_doubled/zoo.yaml": catalog})
+    (tmp_path / "train.txt").write_text("".join(f"{w} film {i};{'ab'[i % 2]}\n" for i, w in
+                                                enumerate(["good", "bad"] * 30)))
+    env = {"PYTHONPATH": str(root)}
+    proc = run_zoo("train", "doubled", "--data", tmp_path / "train.txt", "--out", tmp_path / "run", "--steps", "20",
+                   env=env)
+    assert proc.returncode == 0, proc.stderr
+    config = __import__("json").loads((tmp_path / "run" / "config.json").read_text())
+    assert config["model"]["custom_objects"] == ["zoo_doubled.layers:Doubler"]
+    assert (config["model"]["package"], config["model"]["version"]) == ("zoo-doubled", "1.0")
+    # a fresh process: the layer class is registered only by importing the plugin's module, which zoo.load does
+    proc = run_zoo("predict", tmp_path / "run", "good film", "--json", env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert __import__("json").loads(proc.stdout)[0]["label"] in ("a", "b")
+    # the same, with the plugin disabled: the run still loads (its layer comes from the installed package)
+    proc = run_zoo("predict", tmp_path / "run", "good film", env={**env, "ZOO_DISABLE_PLUGINS": "doubled"})
+    assert proc.returncode == 0, proc.stderr
+    # without the plugin installed: one line saying what to install
+    proc = run_zoo("predict", tmp_path / "run", "good film")
+    assert proc.returncode == 2 and proc.stderr == (
+        "zoo: error: this run was built by plugin 'doubled' (zoo-doubled 1.0), whose layer zoo_doubled.layers:Doubler "
+        "cannot be imported (ModuleNotFoundError: No module named 'zoo_doubled'); pip install 'zoo-doubled==1.0'.\n")
