@@ -244,3 +244,41 @@ def keras_session():
     yield
     if "keras" in sys.modules:
         sys.modules["keras"].config.set_dtype_policy("float32")
+
+
+# -- small text data with a learnable signal: each label has its keywords among filler words ------------------------
+KEYWORDS = {"joy": ["happy", "glad", "great"], "sadness": ["down", "blue", "cry"],
+            "anger": ["mad", "rage", "furious"]}
+FILLER = ["i", "feel", "so", "today", "really", "the", "was", "it", "and", "very"]
+
+
+def keyword_rows(n: int, seed: int, filler: tuple[int, int] = (3, 9)) -> list[tuple[str, str]]:
+    """``n`` (text, label) rows, labels cycling through KEYWORDS, each text two of its label's keywords among
+    ``filler`` (low, high) filler words, in a random order."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(n):
+        label = list(KEYWORDS)[i % len(KEYWORDS)]
+        words = list(rng.choice(FILLER, size=rng.integers(*filler))) + list(rng.choice(KEYWORDS[label], size=2))
+        rng.shuffle(words)
+        rows.append((" ".join(words), label))
+    return rows
+
+
+@pytest.fixture(name="keyword_rows", scope="session")
+def keyword_rows_fixture():
+    """:func:`keyword_rows`, for tests."""
+    return keyword_rows
+
+
+@pytest.fixture(name="keyword_file", scope="session")
+def keyword_file_fixture():
+    """``keyword_file(path, n, seed, filler=(3, 9))``: :func:`keyword_rows` written as ``TEXT;LABEL`` lines."""
+
+    def _write(path: Path, n: int, seed: int, filler: tuple[int, int] = (3, 9)) -> Path:
+        path.write_text("".join(f"{t};{label}\n" for t, label in keyword_rows(n, seed, filler)), encoding="utf-8")
+        return path
+
+    return _write

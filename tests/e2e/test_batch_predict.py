@@ -12,31 +12,18 @@ import pytest
 import zoo
 from zoo.batch import iter_inputs, predict_file
 
-WORDS = {"joy": ["happy", "glad", "great"], "sadness": ["down", "blue", "cry"], "anger": ["mad", "rage", "furious"]}
-FILLER = ["i", "feel", "so", "today", "really", "the", "was", "it", "and", "very"]
-
-
-def texts(n, seed):
-    rng = np.random.default_rng(seed)
-    out = []
-    for i in range(n):
-        label = list(WORDS)[i % 3]
-        words = list(rng.choice(FILLER, size=rng.integers(1, 12))) + list(rng.choice(WORDS[label], size=2))
-        rng.shuffle(words)
-        out.append((" ".join(words), label))
-    return out
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
+def run(tmp_path_factory, keyword_file):
     d = tmp_path_factory.mktemp("batch")
-    (d / "train.txt").write_text("".join(f"{t};{y}\n" for t, y in texts(150, 0)))
+    keyword_file(d / "train.txt", 150, 0)
     return zoo.train("lstm", d / "train.txt", out=d / "run", seed=0, steps=200, verbose=0,
                      hyperparameters={"units": 8, "embed_dim": 8, "learning_rate": 0.02})
 
 
-def test_a_10000_row_unlabelled_csv_round_trips_in_input_order(run, tmp_path):
-    rows = texts(10_000, 1)
+def test_a_10000_row_unlabelled_csv_round_trips_in_input_order(run, tmp_path, keyword_rows):
+    rows = keyword_rows(10_000, 1, filler=(1, 12))
     data = tmp_path / "big.csv"
     with open(data, "w", newline="") as f:
         w = csv.writer(f)
@@ -57,8 +44,8 @@ def test_a_10000_row_unlabelled_csv_round_trips_in_input_order(run, tmp_path):
     assert [float(o["probability"]) for o in out] == pytest.approx(expected.max(axis=1).tolist(), abs=1e-5)
 
 
-def test_labelled_lines_and_plain_lines_give_the_same_predictions_as_jsonl(run, tmp_path):
-    rows = texts(300, 2)
+def test_labelled_lines_and_plain_lines_give_the_same_predictions_as_jsonl(run, tmp_path, keyword_rows):
+    rows = keyword_rows(300, 2)
     (tmp_path / "labelled.txt").write_text("".join(f"{t};{y}\n" for t, y in rows))
     (tmp_path / "plain.txt").write_text("".join(f"{t}\n" for t, _ in rows))
     outputs = []
@@ -72,8 +59,8 @@ def test_labelled_lines_and_plain_lines_give_the_same_predictions_as_jsonl(run, 
     assert [o["label"] for o in outputs[0]] == [e["label"] for e in expected]
 
 
-def test_inputs_stream_in_chunks_of_bounded_size(run, tmp_path):
-    (tmp_path / "d.txt").write_text("".join(f"{t}\n" for t, _ in texts(1000, 3)))
+def test_inputs_stream_in_chunks_of_bounded_size(run, tmp_path, keyword_rows):
+    (tmp_path / "d.txt").write_text("".join(f"{t}\n" for t, _ in keyword_rows(1000, 3)))
     seen = []
 
     class Spy:

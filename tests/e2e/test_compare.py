@@ -9,24 +9,11 @@ import numpy as np
 
 import zoo
 
-WORDS = {"joy": ["happy", "glad", "great"], "sadness": ["down", "blue", "cry"], "anger": ["mad", "rage", "furious"]}
-FILLER = ["i", "feel", "so", "today", "really", "the", "was", "it", "and", "very"]
 SMALL = {"units": 4, "embed_dim": 4, "learning_rate": 0.02}
 
 
-def write_text(path, n, seed):
-    rng = np.random.default_rng(seed)
-    rows = []
-    for i in range(n):
-        label = list(WORDS)[i % 3]
-        words = list(rng.choice(FILLER, size=rng.integers(3, 9))) + list(rng.choice(WORDS[label], size=2))
-        rows.append(f"{' '.join(words)};{label}\n")
-    path.write_text("".join(rows))
-    return path
-
-
-def test_compare_ranks_architectures_over_seeds_and_reuses_finished_runs(tmp_path):
-    train, test = write_text(tmp_path / "train.txt", 120, 0), write_text(tmp_path / "test.txt", 60, 1)
+def test_compare_ranks_architectures_over_seeds_and_reuses_finished_runs(tmp_path, keyword_file):
+    train, test = keyword_file(tmp_path / "train.txt", 120, 0), keyword_file(tmp_path / "test.txt", 60, 1)
     out = tmp_path / "cmp"
     lines = []
     board = zoo.compare(["lstm", "bilstm"], str(train), test=str(test), seeds=2, out=out, steps=64,

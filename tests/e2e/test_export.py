@@ -13,21 +13,14 @@ import zoo
 from zoo.exporting import TOLERANCE, sample_inputs
 
 pytest.importorskip("onnxruntime")
-WORDS = {"joy": ["happy", "glad", "great"], "sadness": ["down", "blue", "cry"], "anger": ["mad", "rage", "furious"]}
-FILLER = ["i", "feel", "so", "today", "really", "the", "was", "it", "and", "very"]
 SMALL = {"units": 6, "embed_dim": 6, "learning_rate": 0.02}
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
+def runs(tmp_path_factory, keyword_file):
     d = tmp_path_factory.mktemp("export")
     rng = np.random.default_rng(0)
-    rows = []
-    for i in range(150):
-        label = list(WORDS)[i % 3]
-        words = list(rng.choice(FILLER, size=rng.integers(2, 14))) + list(rng.choice(WORDS[label], size=2))
-        rows.append(f"{' '.join(words)};{label}\n")
-    (d / "train.txt").write_text("".join(rows))
+    keyword_file(d / "train.txt", 150, 0, filler=(2, 14))
     y = np.arange(60) % 3
     seqs = [rng.normal(size=(int(rng.integers(3, 15)), 4)) * 50 + 500 + 40 * y[i] for i in range(60)]
     np.savez(d / "train.npz", X=np.concatenate(seqs), lengths=[len(s) for s in seqs], y=y)

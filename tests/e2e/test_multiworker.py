@@ -11,8 +11,6 @@ import numpy as np
 
 import zoo
 
-WORDS = {"joy": ["happy", "glad", "great"], "sadness": ["down", "blue", "cry"], "anger": ["mad", "rage", "furious"]}
-FILLER = ["i", "feel", "so", "today", "really", "the", "was", "it", "and", "very"]
 
 
 def free_ports(n):
@@ -25,15 +23,8 @@ def free_ports(n):
     return ports
 
 
-def test_two_workers_train_in_lockstep_and_only_the_chief_writes_the_run(tmp_path):
-    rng = np.random.default_rng(0)
-    rows = []
-    for i in range(240):
-        label = list(WORDS)[i % 3]
-        words = list(rng.choice(FILLER, size=rng.integers(3, 9))) + list(rng.choice(WORDS[label], size=2))
-        rng.shuffle(words)
-        rows.append(f"{' '.join(words)};{label}\n")
-    (tmp_path / "train.txt").write_text("".join(rows))
+def test_two_workers_train_in_lockstep_and_only_the_chief_writes_the_run(tmp_path, keyword_file):
+    keyword_file(tmp_path / "train.txt", 240, 0)
     cluster = {"worker": [f"localhost:{p}" for p in free_ports(2)]}
     scratch = tmp_path / "tmp"
     scratch.mkdir()

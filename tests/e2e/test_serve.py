@@ -13,7 +13,6 @@ import time
 import urllib.error
 import urllib.request
 
-import numpy as np
 import pytest
 
 import zoo
@@ -21,20 +20,12 @@ import zoo
 pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
 
-WORDS = {"joy": ["happy", "glad", "great"], "sadness": ["down", "blue", "cry"], "anger": ["mad", "rage", "furious"]}
-FILLER = ["i", "feel", "so", "today", "really", "the", "was", "it", "and", "very"]
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    rng = np.random.default_rng(0)
-    rows = []
-    for i in range(150):
-        label = list(WORDS)[i % 3]
-        words = list(rng.choice(FILLER, size=rng.integers(3, 9))) + list(rng.choice(WORDS[label], size=2))
-        rows.append(f"{' '.join(words)};{label}\n")
+def run_dir(tmp_path_factory, keyword_file):
     d = tmp_path_factory.mktemp("serve")
-    (d / "train.txt").write_text("".join(rows))
+    keyword_file(d / "train.txt", 150, 0)
     run = zoo.train("lstm", d / "train.txt", out=d / "run", seed=0, steps=300, verbose=0,
                     hyperparameters={"units": 8, "embed_dim": 8, "learning_rate": 0.02})
     return run.out
