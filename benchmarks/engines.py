@@ -8,7 +8,8 @@ ratios are taken within a round and the report gives their medians:
   keras        zoo.inference.Runner (what zoo.load(DIR).predict runs): the traced graph, and XLA-compiled shapes
                (its steady state, forced with jit_compile=True; compilation not timed)
   onnxruntime  zoo.engines.OnnxClassifier (zoo.load(DIR, engine="onnxruntime")): the fused-LSTM ONNX graph,
-               single-threaded sessions, a batch of 32+ rows run as two halves in parallel
+               a batch of 32+ rows run as two halves in parallel on single-threaded session calls, a smaller one
+               on a session with two spinning intra-op threads
   torch        the same network in PyTorch: nn.Embedding -> nn.LSTM(batch_first) -> nn.Linear -> softmax, eval mode,
                torch.inference_mode(), its default threads
 

@@ -7,7 +7,9 @@ first. Text is tokenized here in Python exactly as the run's ``TextVectorization
 ASCII punctuation stripped, split on ASCII whitespace, unknown words -> 1, padding 0); features are standardized
 with the run's statistics. Rows are sorted by length and each batch is cut to its longest row (ONNX's LSTM runs
 every row to the batch's longest); a batch of 32 rows or more runs as two halves on two single-threaded session
-calls at once, which keeps two cores busy where one recurrence would not.
+calls at once, which keeps two cores busy where one recurrence would not; a smaller batch (a single example
+above all) runs on a second session with two intra-op threads that spin between steps, which halves a large
+model's latency where one thread would be compute-bound.
 """
 
 from __future__ import annotations
@@ -59,14 +61,16 @@ class TextTokenizer:
         return out
 
 
-def _session(model: bytes | str) -> Any:
+def _session(model: bytes | str, threads: int = 1) -> Any:
+    """A CPU session: one thread (big batches run as parallel halves instead) or ``threads`` spinning ones."""
     try:
         import onnxruntime as ort
     except ImportError:
         raise ZooError('the onnxruntime engine needs ONNX Runtime: pip install "keras-zoo[onnx]".') from None
     options = ort.SessionOptions()
-    options.intra_op_num_threads = 1  # parallel halves instead (see the module docstring); no spinning pool
+    options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "1" if threads > 1 else "0")
     options.log_severity_level = 3
     return ort.InferenceSession(model, sess_options=options, providers=["CPUExecutionProvider"])
 
@@ -96,6 +100,7 @@ class OnnxClassifier(Predictor):
         self.statistics = (np.asarray(scale["mean"], "float32"), np.asarray(scale["std"], "float32")) if scale \
             else None
         self.parts = min(2, _cores())
+        self.small_session = _session(model, self.parts) if self.parts > 1 else self.session
         self._pool: ThreadPoolExecutor | None = None
 
     def _features(self, seqs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -115,7 +120,7 @@ class OnnxClassifier(Predictor):
 
     def _run(self, x: np.ndarray) -> np.ndarray:
         if self.parts < 2 or len(x) < SPLIT_MIN_ROWS:
-            return self.session.run(None, {self.input: x})[0]
+            return self.small_session.run(None, {self.input: x})[0]
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self.parts, thread_name_prefix="zoo-onnx")
         bounds = [len(x) * i // self.parts for i in range(self.parts + 1)]
