@@ -70,7 +70,7 @@ def _session(model: bytes | str, threads: int = 1) -> Any:
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
-    options.enable_mem_pattern = False  # every batch is cut to its own width: a pattern per shape is planning for nothing
+    options.enable_mem_pattern = False  # batches are cut to their own widths: no plan per shape
     options.add_session_config_entry("session.intra_op.allow_spinning", "1" if threads > 1 else "0")
     options.log_severity_level = 3
     return ort.InferenceSession(model, sess_options=options, providers=["CPUExecutionProvider"])
