@@ -409,7 +409,8 @@ def _add_serve_command(sub: Any) -> None:
     p.add_argument("--engine", default="keras", choices=ENGINES, help="prediction engine (default: keras)")
     p.add_argument("--max-batch", type=int, default=64, help="rows per model call, at most (default: 64)")
     p.add_argument("--max-wait-ms", type=float, default=5.0,
-                   help="how long the first request of a batch waits for others (default: 5)")
+                   help="while requests come concurrently, how long the first of a batch waits for others "
+                        "(default: 5)")
     p.add_argument("--no-batching", action="store_true", help="one model call per request (for comparison)")
     p.set_defaults(func=cmd_serve)
 

@@ -7,7 +7,9 @@ fraction of that. XLA goes further on a CPU but compiles once per concrete shape
 second. So by default (``jit_compile="auto"``) a shape runs the traced graph until the time spent on it reaches the
 cost of one compilation (the last one this runner timed; a guess before the first), and is compiled then: the
 ski-rental rule, which with an exact estimate costs at most twice the better of "compile at once" and "never
-compile". A compiled shape that runs slower than it did uncompiled goes back to the graph, and at most
+compile". The compilation runs on a background thread while that shape's calls keep to the graph, so no
+prediction waits for the compiler (a server's latency has no half-second stalls); ``background=False`` compiles
+in the call that reaches the threshold instead. A compiled shape that runs slower than it did uncompiled goes back to the graph, and at most
 ``MAX_COMPILED_SHAPES`` shapes are compiled (each executable stays in memory). Once XLA has lost on ``GIVE_UP_AFTER``
 shapes and won on none, no further shape is compiled: on this network and machine the graph is the faster path. A
 one-off prediction never waits for a compiler; a server or a large file gets XLA for the shapes it keeps meeting.
@@ -100,9 +102,10 @@ class Runner:
     first call) or ``False`` (the traced graph only). If XLA cannot compile the network (a layer without an XLA
     kernel), the runner warns once and keeps to the graph. ``parts``: see :func:`parallel_parts` (None: its
     choice for this machine); batches of at least ``SPLIT_MIN_ROWS`` rows run on the graph in that many parts.
+    ``background``: under ``"auto"``, compile on a background thread (:meth:`wait` waits for it).
     """
 
-    def __init__(self, network: Any, jit_compile: Any = "auto", parts: int | None = None):
+    def __init__(self, network: Any, jit_compile: Any = "auto", parts: int | None = None, background: bool = True):
         import tensorflow as tf
 
         jit_compile = check_jit_compile(jit_compile)
@@ -134,34 +137,75 @@ class Runner:
         self.kept: set[tuple] = set()  # "auto": shapes XLA turned out at least as fast on
         self._traced: set = set()  # the graph functions called so far (the first call of each traces it)
         self._dtype = spec.dtype.as_numpy_dtype
+        self.background = background and jit_compile == "auto"
+        self._compiling: dict[tuple, Any] = {}  # shape -> Future of its background compilation (seconds)
+        self._compiler: Any = None  # the background thread's executor, made on first use
 
     def _use_xla(self, shape: tuple) -> bool:
         if self._xla is None or shape in self.rejected:
             return False
         if len(self.rejected) >= GIVE_UP_AFTER and not self.kept:  # XLA lost every shape it was tried on
             return shape in self.compiled
-        if shape in self.compiled:
+        if shape in self.compiled or shape in self._compiling:
             return True
-        if len(self.compiled) >= MAX_COMPILED_SHAPES:  # every executable stays in memory: bound them
+        if len(self.compiled) + len(self._compiling) >= MAX_COMPILED_SHAPES:  # each executable stays in memory
             return False
         return self.graph.get(shape, [0.0])[0] >= self.compile_estimate
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=self._dtype)
         shape = tuple(x.shape)
-        if not self._use_xla(shape):
+        if not self._use_xla(shape) or (self.background and not self._compiled_in_background(shape, x)):
             return self._run_graph(x, shape)
         try:
             start = time.perf_counter()
             out = self._xla(x).numpy()
         except Exception as e:  # noqa: BLE001 - the compiler refused, or the input is bad: the graph tells which
             out = self._run_graph(x, shape)  # bad input raises here, with the graph's own error; XLA stays on
-            self._xla = None
-            warnings.warn(f"XLA could not compile {self.network.name} ({type(e).__name__}); predicting without "
-                          f"it. Pass jit_compile=False to skip the attempt.", stacklevel=2)
+            self._xla_failed(e)
             return out
         self._record(shape, time.perf_counter() - start)
         return out
+
+    def _xla_failed(self, error: Exception) -> None:
+        self._xla = None
+        warnings.warn(f"XLA could not compile {self.network.name} ({type(error).__name__}); predicting without "
+                      f"it. Pass jit_compile=False to skip the attempt.", stacklevel=3)
+
+    def _compiled_in_background(self, shape: tuple, x: np.ndarray) -> bool:
+        """Whether ``shape`` is compiled; a shape due for compilation is handed to the background thread."""
+        if shape in self.compiled:
+            return True
+        job = self._compiling.get(shape)
+        if job is None:
+            if self._compiler is None:
+                from concurrent.futures import ThreadPoolExecutor
+
+                self._compiler = ThreadPoolExecutor(1, thread_name_prefix="zoo-xla")
+            self._compiling[shape] = self._compiler.submit(self._compile, x.copy())
+            return False
+        if not job.done():
+            return False
+        del self._compiling[shape]
+        try:
+            self._record(shape, job.result())
+        except Exception as e:  # noqa: BLE001 - the compiler refused: the graph it is
+            self._xla_failed(e)
+            return False
+        return True
+
+    def _compile(self, x: np.ndarray) -> float:
+        start = time.perf_counter()
+        self._xla(x).numpy()
+        return time.perf_counter() - start
+
+    def wait(self) -> None:
+        """Wait for the background compilations under way (their shapes run compiled from the next call)."""
+        for job in list(self._compiling.values()):
+            try:
+                job.result()
+            except Exception:  # noqa: BLE001 - reported by the next call of that shape
+                pass
 
     def _run_graph(self, x: np.ndarray, shape: tuple) -> np.ndarray:
         graph = self._graph_parts if self._graph_parts is not None and len(x) >= SPLIT_MIN_ROWS else self._graph

@@ -4,7 +4,8 @@
 (``{"inputs": [...], "top_k": 1}``), and the OpenAPI docs at ``/docs``. Concurrent requests are batched together:
 a :class:`Batcher` collects them for up to ``max_wait_ms`` after the first, or until ``max_batch`` rows, and runs
 them through the model as one batch on one worker thread, so many clients cost far fewer model calls than
-requests. Bad requests get a 4xx with one message; the server keeps running. On SIGTERM uvicorn stops accepting
+requests. It waits only while requests come concurrently (the last batch held more than one): a lone client's
+request runs at once. Bad requests get a 4xx with one message; the server keeps running. On SIGTERM uvicorn stops accepting
 connections and the requests already in flight are answered before it exits.
 """
 
@@ -39,6 +40,7 @@ class Batcher:
         self.queue: asyncio.Queue[_Job] = asyncio.Queue()
         self.executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="zoo-predict")
         self.batches = 0  # model calls made (what batching saves)
+        self.concurrent = False  # whether the last batch held more than one request: only then wait for more
         self.task: asyncio.Task | None = None
 
     def start(self) -> None:
@@ -57,7 +59,7 @@ class Batcher:
     async def _gather(self) -> list[_Job]:
         jobs = [await self.queue.get()]
         rows = len(jobs[0].inputs)
-        deadline = asyncio.get_running_loop().time() + self.max_wait
+        deadline = asyncio.get_running_loop().time() + (self.max_wait if self.concurrent else 0)
         while rows < self.max_batch:
             timeout = deadline - asyncio.get_running_loop().time()
             try:
@@ -66,6 +68,7 @@ class Batcher:
                 break
             jobs.append(job)
             rows += len(job.inputs)
+        self.concurrent = len(jobs) > 1
         return jobs
 
     async def _run(self) -> None:

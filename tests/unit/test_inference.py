@@ -41,7 +41,7 @@ def test_runner_predicts_what_keras_predicts_on_every_shape(network, jit_compile
 
 def test_auto_compiles_a_shape_once_its_uncompiled_time_reaches_the_compile_estimate(network):
     x = padded_rows(np.random.default_rng(1), 3, 8)
-    runner = Runner(network, jit_compile="auto")
+    runner = Runner(network, jit_compile="auto", background=False)
     runner(x)  # traces: not counted against the shape
     assert runner.graph == {} and runner.compiled == {}
     runner.compile_estimate = 1e-12  # any measured time reaches it
@@ -54,8 +54,23 @@ def test_auto_compiles_a_shape_once_its_uncompiled_time_reaches_the_compile_esti
     assert runner.xla[(3, 8)][1] == 1 and runner.graph[(3, 8)][1] == 1
 
 
-def test_auto_does_not_compile_a_one_off_call(network):
+def test_auto_compiles_on_a_background_thread_while_the_shape_keeps_to_the_graph(network):
+    x = padded_rows(np.random.default_rng(9), 3, 8)
     runner = Runner(network, jit_compile="auto")
+    runner(x)  # traces
+    runner.compile_estimate = 1e-12
+    runner(x)  # one graph call reaches the estimate
+    first = runner(x)  # due: handed to the compiler thread, answered by the graph meanwhile
+    assert runner.graph[(3, 8)][1] == 2 and runner.compiled == {} and list(runner._compiling) == [(3, 8)]
+    runner.wait()
+    second = runner(x)  # compiled now: this call runs XLA
+    assert list(runner.compiled) == [(3, 8)] and runner.xla[(3, 8)][1] == 1 and runner.graph[(3, 8)][1] == 2
+    np.testing.assert_allclose(second, first, atol=1e-6)
+    np.testing.assert_allclose(second, network.predict(x, verbose=0), atol=1e-6)
+
+
+def test_auto_does_not_compile_a_one_off_call(network):
+    runner = Runner(network, jit_compile="auto", background=False)
     for _ in range(3):
         runner(padded_rows(np.random.default_rng(2), 2, 16))
     assert runner.compiled == {} and runner.graph[(2, 16)][1] == 2
@@ -63,7 +78,7 @@ def test_auto_does_not_compile_a_one_off_call(network):
 
 def test_auto_returns_a_shape_to_the_graph_when_xla_is_slower_there(network):
     x = padded_rows(np.random.default_rng(3), 2, 8)
-    runner = Runner(network, jit_compile="auto")
+    runner = Runner(network, jit_compile="auto", background=False)
     runner(x)
     runner.graph[(2, 8)] = [1e-12, 1]  # pretend the graph ran it in a picosecond
     runner.compile_estimate = 0.0
@@ -111,7 +126,7 @@ def test_a_network_xla_cannot_compile_warns_once_and_predicts_on_the_graph():
 def test_auto_never_compiles_next_to_a_gpu(network, monkeypatch):
     # no GPU here: only the device query can be faked. With one, the LSTMs must keep cuDNN, which XLA cannot call.
     monkeypatch.setattr(inference, "_has_gpu", lambda: True)
-    runner = Runner(network, jit_compile="auto")
+    runner = Runner(network, jit_compile="auto", background=False)
     runner.compile_estimate = 0.0
     runner(padded_rows(np.random.default_rng(5), 2, 8))
     assert runner.compiled == {} and runner._xla is None
@@ -223,7 +238,7 @@ def test_bad_parts_is_one_clear_error(lstm_network, parts):
 
 def test_auto_stops_compiling_once_xla_lost_every_shape_it_was_tried_on(network):
     rng = np.random.default_rng(7)
-    runner = Runner(network, jit_compile="auto", parts=1)
+    runner = Runner(network, jit_compile="auto", parts=1, background=False)
     runner.compile_estimate = 0.0
     xs = [padded_rows(rng, 2, width) for width in (8, 16, 24)]
     runner(xs[0])  # traces
@@ -240,7 +255,7 @@ def test_auto_stops_compiling_once_xla_lost_every_shape_it_was_tried_on(network)
 
 def test_a_shape_xla_wins_keeps_auto_compiling(network):
     rng = np.random.default_rng(8)
-    runner = Runner(network, jit_compile="auto", parts=1)
+    runner = Runner(network, jit_compile="auto", parts=1, background=False)
     runner.compile_estimate = 0.0
     x = padded_rows(rng, 2, 8)
     runner(x)
