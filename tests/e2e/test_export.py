@@ -94,7 +94,7 @@ def test_onnx_runs_in_onnxruntime_and_in_the_engine_like_the_run(runs, tmp_path,
         assert preprocessing["tokenizer"]["vocabulary"] == clf.parts["tokenizer"].get_vocabulary()
 
 
-@pytest.mark.parametrize("name", ["lstm", "bilstm", "features"])
+@pytest.mark.parametrize("name", ["lstm", "stacked_lstm", "bilstm", "features"])
 def test_litert_runs_in_ai_edge_litert_like_the_run(runs, tmp_path, name):
     pytest.importorskip("ai_edge_litert")
     from ai_edge_litert.interpreter import Interpreter

@@ -105,7 +105,7 @@ def test_zoo_check_on_an_installed_plugin_with_its_own_layer(run_zoo, tmp_path, 
                             f"{root / 'zoo_doubled' / 'zoo.yaml'} (custom_objects: [\"zoo_doubled.layers:Doubler\"])")
 
 
-def test_a_run_of_a_custom_layer_plugin_predicts_from_a_fresh_process_and_says_what_to_install(
+def test_a_run_of_a_custom_layer_plugin_predicts_and_exports_from_a_fresh_process_and_says_what_to_install(
         run_zoo, tmp_path, make_dist, fake_catalog_text):
     catalog = fake_catalog_text("doubled", ["doubled"]) + '    custom_objects: ["zoo_doubled.layers:Doubler"]\n'
     root = make_dist(tmp_path / "site", "zoo-doubled", "1.0", {"doubled": "zoo_doubled"}, {
@@ -127,6 +127,11 @@ def test_a_run_of_a_custom_layer_plugin_predicts_from_a_fresh_process_and_says_w
     # the same, with the plugin disabled: the run still loads (its layer comes from the installed package)
     proc = run_zoo("predict", tmp_path / "run", "good film", env={**env, "ZOO_DISABLE_PLUGINS": "doubled"})
     assert proc.returncode == 0, proc.stderr
+    # exports of the run, each from a fresh process, pass their parity check (ONNX through Keras's exporter)
+    for fmt in ("savedmodel", "onnx"):
+        proc = run_zoo("export", tmp_path / "run", "--format", fmt, "--out", tmp_path / fmt, env=env)
+        assert proc.returncode == 0, proc.stderr
+        assert __import__("json").loads((tmp_path / fmt / "export.json").read_text())["max_difference"] <= 1e-5
     # without the plugin installed: one line saying what to install
     proc = run_zoo("predict", tmp_path / "run", "good film")
     assert proc.returncode == 2 and proc.stderr == (
