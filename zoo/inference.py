@@ -15,6 +15,10 @@ shapes and won on none, no further shape is compiled: on this network and machin
 one-off prediction never waits for a compiler; a server or a large file gets XLA for the shapes it keeps meeting.
 On a GPU "auto" never compiles, so the LSTMs keep the cuDNN kernel (cuDNN ops cannot be XLA-compiled).
 
+Compiled shapes count rows in steps of ``ROW_STEP`` (a batch of 1 stays 1): a batch of 13 rows runs as 16, the
+padding rows all-zero (fully masked) and dropped from the answer. A server's batches take every size from 1 to its
+maximum; without this each size would be a shape of its own to compile, and the compilations would never end.
+
 On a CPU the graph also runs a recurrent network's batch as two halves side by side (``parts``): a recurrence is a
 loop of small steps, and one loop leaves cores idle between them, while two independent loops keep two cores busy.
 A bidirectional layer already runs two loops, so it needs twice the cores. XLA runs one program at a time and gains
@@ -36,6 +40,7 @@ from .errors import ZooError
 FIRST_COMPILE_ESTIMATE = 0.5  # seconds, until this runner has timed a compilation of its own
 MAX_COMPILED_SHAPES = 64  # per runner; shapes beyond these run on the graph
 GIVE_UP_AFTER = 2  # "auto" compiles no new shape once XLA was slower on this many and faster on none
+ROW_STEP = 8  # compiled batch shapes round their rows up to a multiple of this (see the module docstring)
 SPLIT_MIN_ROWS = 32  # batches with fewer rows run whole (a conservative bound: smaller halves gained less)
 
 
@@ -93,6 +98,21 @@ def parallel_parts(network: Any, cores: int | None = None, gpu: bool | None = No
         return 1
     loops = 2 if any(isinstance(layer, keras.layers.Bidirectional) for layer in layers) else 1
     return 2 if (_cpu_cores() if cores is None else cores) >= 2 * loops else 1
+
+
+def compiled_rows(rows: int) -> int:
+    """The row count of the compiled shape that runs a batch of ``rows`` rows.
+
+    >>> [compiled_rows(n) for n in (1, 2, 8, 13, 64, 250)]
+    [1, 8, 8, 16, 64, 256]
+    """
+    return rows if rows <= 1 else -(-rows // ROW_STEP) * ROW_STEP
+
+
+def _pad_rows(x: np.ndarray, rows: int) -> np.ndarray:
+    if len(x) == rows:
+        return x.copy()  # (a background compilation must not see the caller's array change)
+    return np.concatenate([x, np.zeros((rows - len(x), *x.shape[1:]), x.dtype)])
 
 
 class Runner:
@@ -154,12 +174,12 @@ class Runner:
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=self._dtype)
-        shape = tuple(x.shape)
+        shape = (compiled_rows(len(x)), *x.shape[1:])
         if not self._use_xla(shape) or (self.background and not self._compiled_in_background(shape, x)):
             return self._run_graph(x, shape)
         try:
             start = time.perf_counter()
-            out = self._xla(x).numpy()
+            out = self._xla(_pad_rows(x, shape[0])).numpy()[:len(x)]
         except Exception as e:  # noqa: BLE001 - the compiler refused, or the input is bad: the graph tells which
             out = self._run_graph(x, shape)  # bad input raises here, with the graph's own error; XLA stays on
             self._xla_failed(e)
@@ -182,7 +202,7 @@ class Runner:
                 from concurrent.futures import ThreadPoolExecutor
 
                 self._compiler = ThreadPoolExecutor(1, thread_name_prefix="zoo-xla")
-            self._compiling[shape] = self._compiler.submit(self._compile, x.copy())
+            self._compiling[shape] = self._compiler.submit(self._compile, _pad_rows(x, shape[0]))
             return False
         if not job.done():
             return False
@@ -233,4 +253,4 @@ class Runner:
             (self.rejected if stats[0] / 3 > graph[0] / graph[1] else self.kept).add(shape)
 
 
-__all__ = ["Runner", "check_jit_compile", "parallel_parts"]
+__all__ = ["Runner", "check_jit_compile", "compiled_rows", "parallel_parts"]

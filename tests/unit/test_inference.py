@@ -8,7 +8,7 @@ import pytest
 import zoo
 from zoo import inference
 from zoo.errors import ZooError
-from zoo.inference import Runner, check_jit_compile
+from zoo.inference import Runner, check_jit_compile, compiled_rows
 
 SMALL = {"units": 8, "embed_dim": 8, "vocab_size": 50, "seq_len": None}
 
@@ -36,35 +36,35 @@ def test_runner_predicts_what_keras_predicts_on_every_shape(network, jit_compile
         assert probs.dtype == np.float32 and probs.shape == (shape[0], 4)
         np.testing.assert_allclose(probs, network.predict(x, verbose=0), atol=1e-6)
         np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
-    assert set(runner.compiled) == (set(shapes) if jit_compile else set())
+    assert set(runner.compiled) == ({(compiled_rows(n), w) for n, w in shapes} if jit_compile else set())
 
 
 def test_auto_compiles_a_shape_once_its_uncompiled_time_reaches_the_compile_estimate(network):
-    x = padded_rows(np.random.default_rng(1), 3, 8)
+    x = padded_rows(np.random.default_rng(1), 8, 8)
     runner = Runner(network, jit_compile="auto", background=False)
     runner(x)  # traces: not counted against the shape
     assert runner.graph == {} and runner.compiled == {}
     runner.compile_estimate = 1e-12  # any measured time reaches it
     runner(x)
-    assert runner.graph[(3, 8)][1] == 1 and runner.compiled == {}
+    assert runner.graph[(8, 8)][1] == 1 and runner.compiled == {}
     expected = runner(x)  # now compiled
-    assert list(runner.compiled) == [(3, 8)]
-    assert runner.compile_estimate == runner.compiled[(3, 8)]  # later decisions use the measured cost
+    assert list(runner.compiled) == [(8, 8)]
+    assert runner.compile_estimate == runner.compiled[(8, 8)]  # later decisions use the measured cost
     np.testing.assert_allclose(runner(x), expected, atol=1e-6)
-    assert runner.xla[(3, 8)][1] == 1 and runner.graph[(3, 8)][1] == 1
+    assert runner.xla[(8, 8)][1] == 1 and runner.graph[(8, 8)][1] == 1
 
 
 def test_auto_compiles_on_a_background_thread_while_the_shape_keeps_to_the_graph(network):
-    x = padded_rows(np.random.default_rng(9), 3, 8)
+    x = padded_rows(np.random.default_rng(9), 8, 8)
     runner = Runner(network, jit_compile="auto")
     runner(x)  # traces
     runner.compile_estimate = 1e-12
     runner(x)  # one graph call reaches the estimate
     first = runner(x)  # due: handed to the compiler thread, answered by the graph meanwhile
-    assert runner.graph[(3, 8)][1] == 2 and runner.compiled == {} and list(runner._compiling) == [(3, 8)]
+    assert runner.graph[(8, 8)][1] == 2 and runner.compiled == {} and list(runner._compiling) == [(8, 8)]
     runner.wait()
     second = runner(x)  # compiled now: this call runs XLA
-    assert list(runner.compiled) == [(3, 8)] and runner.xla[(3, 8)][1] == 1 and runner.graph[(3, 8)][1] == 2
+    assert list(runner.compiled) == [(8, 8)] and runner.xla[(8, 8)][1] == 1 and runner.graph[(8, 8)][1] == 2
     np.testing.assert_allclose(second, first, atol=1e-6)
     np.testing.assert_allclose(second, network.predict(x, verbose=0), atol=1e-6)
 
@@ -72,30 +72,30 @@ def test_auto_compiles_on_a_background_thread_while_the_shape_keeps_to_the_graph
 def test_auto_does_not_compile_a_one_off_call(network):
     runner = Runner(network, jit_compile="auto", background=False)
     for _ in range(3):
-        runner(padded_rows(np.random.default_rng(2), 2, 16))
-    assert runner.compiled == {} and runner.graph[(2, 16)][1] == 2
+        runner(padded_rows(np.random.default_rng(2), 8, 16))
+    assert runner.compiled == {} and runner.graph[(8, 16)][1] == 2
 
 
 def test_auto_returns_a_shape_to_the_graph_when_xla_is_slower_there(network):
-    x = padded_rows(np.random.default_rng(3), 2, 8)
+    x = padded_rows(np.random.default_rng(3), 8, 8)
     runner = Runner(network, jit_compile="auto", background=False)
     runner(x)
-    runner.graph[(2, 8)] = [1e-12, 1]  # pretend the graph ran it in a picosecond
+    runner.graph[(8, 8)] = [1e-12, 1]  # pretend the graph ran it in a picosecond
     runner.compile_estimate = 0.0
     for _ in range(4):  # compile, then three timed XLA calls
         runner(x)
-    assert (2, 8) in runner.rejected and runner.xla[(2, 8)][1] == 3
+    assert (8, 8) in runner.rejected and runner.xla[(8, 8)][1] == 3
     runner(x)
-    assert runner.graph[(2, 8)][1] == 2 and runner.xla[(2, 8)][1] == 3
+    assert runner.graph[(8, 8)][1] == 2 and runner.xla[(8, 8)][1] == 3
 
 
 def test_forced_xla_keeps_a_slower_shape(network):
-    x = padded_rows(np.random.default_rng(3), 2, 8)
+    x = padded_rows(np.random.default_rng(3), 8, 8)
     runner = Runner(network, jit_compile=True)
-    runner.graph[(2, 8)] = [1e-12, 1]
+    runner.graph[(8, 8)] = [1e-12, 1]
     for _ in range(5):
         runner(x)
-    assert runner.rejected == set() and runner.xla[(2, 8)][1] == 4
+    assert runner.rejected == set() and runner.xla[(8, 8)][1] == 4
 
 
 def test_a_network_xla_cannot_compile_warns_once_and_predicts_on_the_graph():
@@ -128,7 +128,7 @@ def test_auto_never_compiles_next_to_a_gpu(network, monkeypatch):
     monkeypatch.setattr(inference, "_has_gpu", lambda: True)
     runner = Runner(network, jit_compile="auto", background=False)
     runner.compile_estimate = 0.0
-    runner(padded_rows(np.random.default_rng(5), 2, 8))
+    runner(padded_rows(np.random.default_rng(5), 8, 8))
     assert runner.compiled == {} and runner._xla is None
     assert Runner(network, jit_compile=True)._xla is not None  # asked for explicitly: honoured
 
@@ -155,8 +155,8 @@ def test_bad_input_raises_the_graphs_error_and_leaves_xla_on(network):
         with pytest.raises(TypeError, match="Binding inputs to tf.function failed"):
             runner(np.zeros((2, 8, 3), "int32"))
     assert runner._xla is not None
-    runner(padded_rows(np.random.default_rng(6), 2, 8))
-    assert list(runner.compiled) == [(2, 8)]
+    runner(padded_rows(np.random.default_rng(6), 8, 8))
+    assert list(runner.compiled) == [(8, 8)]
 
 
 def test_compiled_shapes_are_bounded(network, monkeypatch):
@@ -240,7 +240,7 @@ def test_auto_stops_compiling_once_xla_lost_every_shape_it_was_tried_on(network)
     rng = np.random.default_rng(7)
     runner = Runner(network, jit_compile="auto", parts=1, background=False)
     runner.compile_estimate = 0.0
-    xs = [padded_rows(rng, 2, width) for width in (8, 16, 24)]
+    xs = [padded_rows(rng, 8, width) for width in (8, 16, 24)]
     runner(xs[0])  # traces
     for x in xs:
         runner.compile_estimate = 0.0  # (each compilation sets it to the time it took)
@@ -248,8 +248,8 @@ def test_auto_stops_compiling_once_xla_lost_every_shape_it_was_tried_on(network)
         runner.graph[x.shape] = [1e-12, 1]  # pretend the graph is unbeatable
         for _ in range(4):  # compile, then three timed XLA calls: slower, rejected
             runner(x)
-    assert runner.rejected == {(2, 8), (2, 16)} and runner.kept == set()
-    assert (2, 24) not in runner.compiled  # the third shape was never compiled
+    assert runner.rejected == {(8, 8), (8, 16)} and runner.kept == set()
+    assert (8, 24) not in runner.compiled  # the third shape was never compiled
     np.testing.assert_allclose(runner(xs[2]), network.predict(xs[2], verbose=0), atol=1e-6)
 
 
@@ -257,16 +257,27 @@ def test_a_shape_xla_wins_keeps_auto_compiling(network):
     rng = np.random.default_rng(8)
     runner = Runner(network, jit_compile="auto", parts=1, background=False)
     runner.compile_estimate = 0.0
-    x = padded_rows(rng, 2, 8)
+    x = padded_rows(rng, 8, 8)
     runner(x)
     runner(x)
     runner.graph[x.shape] = [1e9, 1]  # the graph took "forever": XLA wins this shape
     for _ in range(4):
         runner(x)
-    assert runner.kept == {(2, 8)} and runner.rejected == set()
+    assert runner.kept == {(8, 8)} and runner.rejected == set()
     runner.rejected.update({(9, 9), (9, 10)})  # two losses elsewhere do not stop it while one shape is kept
-    y = padded_rows(rng, 2, 16)
+    y = padded_rows(rng, 8, 16)
     runner.compile_estimate = 0.0
     runner(y)
     runner(y)
-    assert (2, 16) in runner.compiled
+    assert (8, 16) in runner.compiled
+
+
+def test_batches_of_different_sizes_share_one_compiled_shape_and_answer_only_their_rows(network):
+    rng = np.random.default_rng(10)
+    runner = Runner(network, jit_compile=True)
+    for rows in (3, 5, 8):
+        x = padded_rows(rng, rows, 16)
+        probs = runner(x)
+        assert probs.shape == (rows, 4)
+        np.testing.assert_allclose(probs, network.predict(x, verbose=0), atol=1e-6)
+    assert list(runner.compiled) == [(8, 16)] and runner.xla[(8, 16)][1] == 2
