@@ -11,6 +11,7 @@ connections and the requests already in flight are answered before it exits.
 
 import asyncio  # (no `from __future__ import annotations`: FastAPI reads the endpoints' annotations at runtime)
 import concurrent.futures
+import gc
 import json
 import math
 from dataclasses import dataclass, field
@@ -250,6 +251,8 @@ def serve(directory: str, *, host: str = "127.0.0.1", port: int = 8000, engine: 
     classifier = load(directory, engine=engine)
     classifier.metrics = _read_metrics(directory)
     classifier.predict_proba([classifier_example(classifier)])  # trace the graph before the first request
+    gc.collect()
+    gc.freeze()  # the model's many long-lived objects leave the collector's view: no full collection stalls requests
     app = create_app(classifier, engine=engine, max_batch=max_batch, max_wait_ms=max_wait_ms, batching=batching)
     uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=30)
 
