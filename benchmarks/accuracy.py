@@ -23,7 +23,6 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,20 +34,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np  # noqa: E402
 
 import panel  # noqa: E402
+from speed import cpu_model  # noqa: E402  (benchmarks/speed.py)
 
 RESULTS = Path(__file__).with_name("results")
 SELECTION_SEED = 1234  # the selection hold-out is the same for every variant and run seed
 SELECTION_FRACTION = 0.2
-
-
-def cpu_model() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-        return next(line.split(":", 1)[1].strip() for line in out.splitlines() if line.startswith("Model name"))
-    except (OSError, StopIteration):
-        import platform
-
-        return platform.processor() or "unknown"
 
 
 def selection_files(name: str, directory: Path) -> dict:

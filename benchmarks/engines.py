@@ -33,7 +33,6 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -42,6 +41,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from speed import cpu_model  # benchmarks/speed.py (this script's folder is on sys.path)
 
 SPECS = {"lstm": dict(vocab_size=10000, embed_dim=64, seq_len=100, units=[128], bidirectional=False),
          "stacked_lstm": dict(vocab_size=10000, embed_dim=128, seq_len=200, units=[256, 128], bidirectional=False),
@@ -170,14 +171,6 @@ def measure(engine: str, arch: str, rows: int) -> dict:
         if proc.returncode != 0:
             raise RuntimeError(f"{engine}/{arch} failed:\n{proc.stderr[-3000:]}")
         return json.loads(Path(out).read_text())
-
-
-def cpu_model() -> str:
-    try:
-        text = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-        return next(line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("Model name"))
-    except (OSError, StopIteration):
-        return platform.processor() or "unknown"
 
 
 METRICS = {"oneoff_rows_per_s": "one-off pass, rows/s", "b64_rows_per_s": "b64 padded, rows/s",

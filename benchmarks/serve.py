@@ -104,7 +104,7 @@ def main() -> None:
     if not shutil.which("wrk"):
         sys.exit("benchmarks/serve.py needs wrk: apt install wrk")
     sys.path.insert(0, str(Path(__file__).parent))
-    from accuracy import cpu_model
+    from speed import cpu_model
 
     clients = [int(c) for c in args.clients.split(",")]
     results: dict = {"batched": {c: [] for c in clients}, "naive": {c: [] for c in clients}}
