@@ -111,7 +111,7 @@ def compiled_rows(rows: int) -> int:
 
 def _pad_rows(x: np.ndarray, rows: int) -> np.ndarray:
     if len(x) == rows:
-        return x.copy()  # (a background compilation must not see the caller's array change)
+        return x
     return np.concatenate([x, np.zeros((rows - len(x), *x.shape[1:]), x.dtype)])
 
 
@@ -202,7 +202,8 @@ class Runner:
                 from concurrent.futures import ThreadPoolExecutor
 
                 self._compiler = ThreadPoolExecutor(1, thread_name_prefix="zoo-xla")
-            self._compiling[shape] = self._compiler.submit(self._compile, _pad_rows(x, shape[0]))
+            sample = np.array(_pad_rows(x, shape[0]))  # its own copy: the caller may reuse its array meanwhile
+            self._compiling[shape] = self._compiler.submit(self._compile, sample)
             return False
         if not job.done():
             return False
