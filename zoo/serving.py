@@ -5,8 +5,8 @@
 a :class:`Batcher` collects them for up to ``max_wait_ms`` after the first, or until ``max_batch`` rows, and runs
 them through the model as one batch on one worker thread, so many clients cost far fewer model calls than
 requests. It waits only while requests come concurrently (the last batch held more than one): a lone client's
-request runs at once. Bad requests get a 4xx with one message; the server keeps running. On SIGTERM uvicorn stops accepting
-connections and the requests already in flight are answered before it exits.
+request runs at once. Bad requests get a 4xx with one message; the server keeps running. On SIGTERM uvicorn stops
+accepting connections and the requests already in flight are answered before it exits.
 """
 
 import asyncio  # (no `from __future__ import annotations`: FastAPI reads the endpoints' annotations at runtime)
