@@ -8,8 +8,8 @@ once per request. Load comes from ``wrk`` (Debian/Ubuntu: ``apt install wrk``) w
 each request one text from the emotion data set (rotating). The servers run alternately, the same client counts
 against each, over ``--rounds`` rounds, each server fresh in each round; every measured point follows
 ``WARM_UP_S`` seconds of the same load unmeasured, so the figures are the steady state (the Keras engine traces
-and compiles the shapes a load brings while warming up). The report gives medians. Without ``--run`` it first trains a bilstm on
-../shared/data/emotion (a short budget: the model's size, not its accuracy, decides its speed).
+and compiles the shapes a load brings while warming up). The report gives medians. Without ``--run`` it first
+trains a bilstm on ../shared/data/emotion (a short budget: the model's size, not its accuracy, decides its speed).
 """
 
 from __future__ import annotations
@@ -124,7 +124,8 @@ def main() -> None:
     med = lambda kind, c, key: statistics.median(x[key] for x in results[kind][c])  # noqa: E731
     lines = [f"Command: `python benchmarks/serve.py --engine {args.engine}`; CPU: {cpu_model()}, "
              f"{len(os.sched_getaffinity(0))} cores (wrk shares them); bilstm on emotion texts, one text per request; "
-             f"{args.rounds} rounds of {args.duration} s per point after {WARM_UP_S} s of the same load unmeasured, medians.", "",
+             f"{args.rounds} rounds of {args.duration} s per point after {WARM_UP_S} s of the same load unmeasured, "
+             "medians.", "",
              "| clients | zoo serve requests/s | p50 / p99 ms | naive requests/s | p50 / p99 ms | throughput ratio |",
              "|---|---|---|---|---|---|"]
     for c in clients:
