@@ -10,9 +10,9 @@ ski-rental rule, which with an exact estimate costs at most twice the better of 
 compile". The compilation runs on a background thread while that shape's calls keep to the graph, so no
 prediction waits for the compiler (a server's latency has no half-second stalls); ``background=False`` compiles
 in the call that reaches the threshold instead. A compiled shape that runs slower than it did uncompiled goes back
-to the graph, and at most ``MAX_COMPILED_SHAPES`` shapes are compiled (each executable stays in memory). Once XLA has lost on ``GIVE_UP_AFTER``
-shapes and won on none, no further shape is compiled: on this network and machine the graph is the faster path. A
-one-off prediction never waits for a compiler; a server or a large file gets XLA for the shapes it keeps meeting.
+to the graph, and at most ``MAX_COMPILED_SHAPES`` shapes are compiled (each executable stays in memory). Once XLA
+has lost on ``GIVE_UP_AFTER`` shapes and won on none, no further shape is compiled: on this network and machine the
+graph is the faster path. A one-off prediction never waits for a compiler; a server or a large file gets XLA for the shapes it keeps meeting.
 On a GPU "auto" never compiles, so the LSTMs keep the cuDNN kernel (cuDNN ops cannot be XLA-compiled).
 
 Compiled shapes count rows in steps of ``ROW_STEP`` (a batch of 1 stays 1): a batch of 13 rows runs as 16, the
