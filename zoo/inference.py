@@ -13,7 +13,8 @@ in the call that reaches the threshold instead. A compiled shape that runs slowe
 to the graph, and at most ``MAX_COMPILED_SHAPES`` shapes are compiled (each executable stays in memory). Once XLA
 has lost on ``GIVE_UP_AFTER`` shapes and won on none, no further shape is compiled: on this network and machine the
 graph is the faster path. A one-off prediction never waits for a compiler; a server or a large file gets XLA for
-the shapes it keeps meeting. On a GPU "auto" never compiles, so the LSTMs keep the cuDNN kernel (cuDNN ops cannot be XLA-compiled).
+the shapes it keeps meeting. On a GPU "auto" never compiles, so the LSTMs keep the cuDNN kernel (cuDNN ops cannot
+be XLA-compiled).
 
 Compiled shapes count rows in steps of ``ROW_STEP`` (a batch of 1 stays 1): a batch of 13 rows runs as 16, the
 padding rows all-zero (fully masked) and dropped from the answer. A server's batches take every size from 1 to its
