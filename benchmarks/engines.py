@@ -9,7 +9,8 @@ ratios are taken within a round and the report gives their medians:
                (its steady state, forced with jit_compile=True; compilation not timed)
   onnxruntime  zoo.engines.OnnxClassifier (zoo.load(DIR, engine="onnxruntime")): the fused-LSTM ONNX graph,
                a batch of 32+ rows run as two halves in parallel on single-threaded session calls, a smaller one
-               on a session with two spinning intra-op threads
+               on a session with two spinning intra-op threads; loading runs one 256-row batch of the run's
+               sequence length (not timed), as zoo.load does
   torch        the same network in PyTorch: nn.Embedding -> nn.LSTM(batch_first) -> nn.Linear -> softmax, eval mode,
                torch.inference_mode(), its default threads
 
@@ -105,7 +106,7 @@ def _torch_model(spec: dict) -> object:
     return forward
 
 
-def _onnx_engine(network: object) -> object:
+def _onnx_engine(network: object, seq_len: int) -> object:
     from zoo.engines import PREPROCESSING_FORMAT, OnnxClassifier
     from zoo.onnx_graph import network_to_onnx
     from zoo.record import ModelSpec
@@ -113,7 +114,7 @@ def _onnx_engine(network: object) -> object:
     spec = ModelSpec("x", "x", "x", "x", "0", "text", NUM_CLASSES, {}, ("tokenizer", "network"), trim=True)
     engine = OnnxClassifier(network_to_onnx(network).SerializeToString(), {
         "format": PREPROCESSING_FORMAT, "labels": list(range(NUM_CLASSES)), "model": spec.to_dict(),
-        "tokenizer": {"vocabulary": ["", "[UNK]"], "sequence_length": None}, "standardize": None})
+        "tokenizer": {"vocabulary": ["", "[UNK]"], "sequence_length": seq_len}, "standardize": None})
     return engine._run
 
 
@@ -127,7 +128,7 @@ def worker(engine: str, arch: str, rows: int, out: str) -> None:
     else:
         network = _zoo_network(arch)
         if engine == "onnxruntime":
-            run = _onnx_engine(network)
+            run = _onnx_engine(network, spec["seq_len"])  # a run's sequence length, as a real export has
         else:
             from zoo.inference import Runner
 
