@@ -138,8 +138,10 @@ def _recurrent(g: _Graph, layers: list, x: str, lengths: str) -> str:
         if sequences == last:
             raise NotSupported("every LSTM but the last must return sequences, and the last must not")
         dirs = 2 if direction == "bidirectional" else 1
-        y, y_h = g.op("LSTM", [x, g.const(f"W{k}", w), g.const(f"R{k}", r), g.const(f"B{k}", b), lengths], 2,
-                      hidden_size=units, direction=direction)
+        # the last layer's sequence output goes unnamed, so ONNX Runtime neither writes nor allocates it
+        outputs = ["", f"lstm_{k}_state"] if last else 2
+        y, y_h = g.op("LSTM", [x, g.const(f"W{k}", w), g.const(f"R{k}", r), g.const(f"B{k}", b), lengths],
+                      outputs, hidden_size=units, direction=direction)
         if not last:  # Y (time, dirs, batch, units) -> (time, batch, dirs * units)
             x = g.op("Reshape", [g.op("Transpose", [y], perm=[0, 2, 1, 3]),
                                  g.const(f"seq_shape{k}", np.array([0, 0, dirs * units], "int64"))])
