@@ -9,8 +9,8 @@ ratios are taken within a round and the report gives their medians:
                (its steady state, forced with jit_compile=True; compilation not timed)
   onnxruntime  zoo.engines.OnnxClassifier (zoo.load(DIR, engine="onnxruntime")): the fused-LSTM ONNX graph,
                a batch of 32+ rows run as two halves in parallel on single-threaded session calls, a smaller one
-               on a session with two spinning intra-op threads; loading runs one 256-row batch of the run's
-               sequence length (not timed), as zoo.load does
+               on a session with two spinning intra-op threads; a batch over 64 rows runs as 64-row chunks, two
+               at a time, each cut to its own longest row
   torch        the same network in PyTorch: nn.Embedding -> nn.LSTM(batch_first) -> nn.Linear -> softmax, eval mode,
                torch.inference_mode(), its default threads
 
@@ -24,8 +24,6 @@ lengths uniform in [seq_len/10, seq_len]); every engine gets exactly the same ar
   single        one row of seq_len/2 tokens, unpadded: latency p50 over 200 calls
   one-off       a fresh process's first pass over the rows, sorted and cut as above (Keras traces its graph here;
                 nothing is compiled)
-  + warm-up     the same, with the ONNX engine's load-time warm-up added to its time (the cost it moves out of
-                the first pass; the other engines have none)
 
 Writes benchmarks/results/engines.json and engines.md and prints the report, with the CPU model.
 """
@@ -130,16 +128,6 @@ def worker(engine: str, arch: str, rows: int, out: str) -> None:
     else:
         network = _zoo_network(arch)
         if engine == "onnxruntime":
-            from zoo.engines import OnnxClassifier
-
-            warm_up = OnnxClassifier._warm_up
-
-            def timed(self: OnnxClassifier) -> None:  # the load's warm-up, timed on its own
-                start = time.perf_counter()
-                warm_up(self)
-                result["warm_up_s"] = time.perf_counter() - start
-
-            OnnxClassifier._warm_up = timed
             run = _onnx_engine(network, spec["seq_len"])  # a run's sequence length, as a real export has
         else:
             from zoo.inference import Runner
@@ -148,9 +136,7 @@ def worker(engine: str, arch: str, rows: int, out: str) -> None:
     start = time.perf_counter()
     for xb in work["b256s"]:  # a fresh process's first pass: Keras traces its graph here
         run(xb)
-    elapsed = time.perf_counter() - start
-    result["oneoff_rows_per_s"] = rows / elapsed
-    result["oneoff_load_rows_per_s"] = rows / (elapsed + result.get("warm_up_s", 0.0))
+    result["oneoff_rows_per_s"] = rows / (time.perf_counter() - start)
     if engine == "keras":  # the steady state: every shape compiled with XLA first (compilation not timed)
         from zoo.inference import Runner
 
@@ -188,8 +174,7 @@ def measure(engine: str, arch: str, rows: int) -> dict:
         return json.loads(Path(out).read_text())
 
 
-METRICS = {"oneoff_rows_per_s": "one-off pass, rows/s",
-           "oneoff_load_rows_per_s": "one-off pass + load warm-up, rows/s", "b64_rows_per_s": "b64 padded, rows/s",
+METRICS = {"oneoff_rows_per_s": "one-off pass, rows/s", "b64_rows_per_s": "b64 padded, rows/s",
            "b256_rows_per_s": "b256 padded, rows/s", "b256s_rows_per_s": "b256 sorted and cut, rows/s",
            "single_p50_ms": "single example, p50"}
 

@@ -10,8 +10,9 @@ every row to the batch's longest); a batch of 32 rows or more runs as two halves
 calls at once, which keeps two cores busy where one recurrence would not; a smaller batch (a single example
 above all) runs on a second session with two intra-op threads that spin between steps where that is faster, which
 halves a large model's latency (a 256-unit LSTM's) and would slow a small one's: the engine times a 64-step row on
-each session when it loads and keeps the faster. Loading also runs one batch of the run's widest shape, so ONNX
-Runtime's memory arena is grown before the first prediction rather than during it.
+each session when it loads and keeps the faster. A large batch runs as chunks of at most ``CHUNK_ROWS`` rows, two at
+a time, each cut to its own longest row: a session call then needs less memory (ONNX Runtime's arena, grown on a
+fresh process's first batches, stays small) and rows sorted by length skip more padding.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ ONNX_MODEL = "model.onnx"
 PREPROCESSING = "preprocessing.json"
 PREPROCESSING_FORMAT = "zoo-preprocessing/1"
 SPLIT_MIN_ROWS = 32
-WARM_UP_ROWS = 256  # predict_proba's default batch size
+CHUNK_ROWS = 64  # a session call's rows at most: less memory per call, and each chunk cut to its own width
 _PUNCTUATION = re.compile(rb"[!\"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~']")  # TextVectorization's default strip
 
 
@@ -99,6 +100,7 @@ class OnnxClassifier(Predictor):
         self.record = record
         self.session = _session(model)
         self.input = self.session.get_inputs()[0].name
+        self._fixed_length = isinstance(self.session.get_inputs()[0].shape[1], int)
         tokenizer = preprocessing.get("tokenizer")
         self.tokenizer = TextTokenizer(tokenizer["vocabulary"], tokenizer["sequence_length"]) if tokenizer else None
         scale = preprocessing.get("standardize")
@@ -108,7 +110,6 @@ class OnnxClassifier(Predictor):
         self.small_session = self._faster(self.session, _session(model, self.parts)) if self.parts > 1 \
             else self.session
         self._pool: ThreadPoolExecutor | None = None
-        self._warm_up()
 
     def _faster(self, *sessions: Any) -> Any:
         """The session that runs one 64-step row fastest (median of five, after one warm-up)."""
@@ -126,18 +127,6 @@ class OnnxClassifier(Predictor):
                 runs.append(time.perf_counter() - start)
             times.append(sorted(runs)[2])
         return sessions[times.index(min(times))]
-
-    def _warm_up(self, rows: int = WARM_UP_ROWS) -> None:
-        """Run one batch of the widest shape a prediction makes (``rows`` rows of the run's sequence length), so
-        ONNX Runtime grows its memory arena here, at load, not over the first real batches (which otherwise run
-        up to a third slower). A run without a fixed length is not warmed: its widest batch is unknown."""
-        meta = self.session.get_inputs()[0]
-        width = meta.shape[1] if isinstance(meta.shape[1], int) else \
-            (self.tokenizer.sequence_length if self.tokenizer is not None else self.spec.seq_len)
-        if not width:
-            return
-        shape = [rows, width] + [d if isinstance(d, int) else self.spec.num_features for d in meta.shape[2:]]
-        self._run(np.ones(shape, "int32" if "int" in meta.type else "float32"))
 
     def _features(self, seqs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """Standardized (padding kept at zero), all-zero steps dropped as Keras's Masking skips them, padded."""
@@ -159,9 +148,19 @@ class OnnxClassifier(Predictor):
             return self.small_session.run(None, {self.input: x})[0]
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self.parts, thread_name_prefix="zoo-onnx")
-        bounds = [len(x) * i // self.parts for i in range(self.parts + 1)]
-        futures = [self._pool.submit(self.session.run, None, {self.input: x[a:b]}) for a, b in zip(bounds, bounds[1:])]
-        return np.concatenate([f.result()[0] for f in futures])
+        pieces = max(self.parts, -(-len(x) // CHUNK_ROWS))
+        bounds = [len(x) * i // pieces for i in range(pieces + 1)]
+        futures = [self._pool.submit(self._run_chunk, x[a:b]) for a, b in zip(bounds, bounds[1:])]
+        return np.concatenate([f.result() for f in futures])
+
+    def _run_chunk(self, x: np.ndarray) -> np.ndarray:
+        """One session call on ``x`` cut after its last step that is not padding (all zeros) in every row: the
+        network masks padding, so the cut changes nothing but the steps the recurrence runs."""
+        steps = (x != 0).reshape(len(x), x.shape[1], -1).any(axis=(0, 2))
+        width = max(1, int(np.flatnonzero(steps)[-1]) + 1) if steps.any() else 1
+        if width < x.shape[1] and not self._fixed_length:
+            x = np.ascontiguousarray(x[:, :width])
+        return self.session.run(None, {self.input: x})[0]
 
     def predict_proba(self, inputs: Sequence[Any], batch_size: int = 256) -> np.ndarray:
         """Class probabilities, shape ``(len(inputs), num_classes)``, columns in ``self.labels`` order."""

@@ -48,3 +48,35 @@ def test_an_all_zero_step_inside_a_sequence_is_skipped_as_keras_masking_skips_it
     for i, s in enumerate(seqs):
         padded[i, :len(s)] = s
     np.testing.assert_allclose(engine.predict_proba(seqs), np.asarray(network(padded)), atol=1e-5)
+
+
+@pytest.mark.usefixtures("keras_session")
+@pytest.mark.parametrize("mode", ["tokens", "features"])
+def test_a_large_batch_runs_in_chunks_cut_to_their_own_widths_and_predicts_as_keras(mode):
+    pytest.importorskip("onnxruntime")
+    import zoo
+    from zoo import engines
+    from zoo.engines import PREPROCESSING_FORMAT, OnnxClassifier
+    from zoo.onnx_graph import network_to_onnx
+    from zoo.record import ModelSpec
+
+    features = {"input": "features", "num_features": 3} if mode == "features" else {"vocab_size": 50}
+    network = zoo.build("bilstm", num_classes=4, seq_len=None, units=6, **features)
+    spec = ModelSpec("bilstm", "bilstm", "bilstm", "keras-zoo", "0", mode, 4, {}, (), trim=True,
+                     num_features=features.get("num_features"))
+    engine = OnnxClassifier(network_to_onnx(network).SerializeToString(), {
+        "format": PREPROCESSING_FORMAT, "labels": list("abcd"), "model": spec.to_dict(), "standardize": None})
+    rng = np.random.default_rng(1)
+    rows = 5 * engines.CHUNK_ROWS + 7  # six chunks, of different widths once sorted by length
+    lengths = np.sort(rng.integers(1, 40, size=rows))
+    x = (rng.normal(size=(rows, 40, 3)).astype("float32") if mode == "features"
+         else rng.integers(1, 50, size=(rows, 40)).astype("int32"))
+    x[np.arange(40)[None, :] >= lengths[:, None]] = 0
+    calls = []
+    run = engine.session.run
+    engine.session.run = lambda names, feed: calls.append(feed[engine.input].shape) or run(names, feed)
+    got = engine._run(x)
+    assert len(calls) == 6 and len({shape[1] for shape in calls}) > 1  # chunks, each cut to its own width
+    assert max(shape[0] for shape in calls) <= engines.CHUNK_ROWS
+    np.testing.assert_allclose(got, np.asarray(network(x)), atol=1e-5)
+    np.testing.assert_allclose(got.sum(axis=1), 1.0, atol=1e-5)
