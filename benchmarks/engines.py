@@ -8,9 +8,9 @@ ratios are taken within a round and the report gives their medians:
   keras        zoo.inference.Runner (what zoo.load(DIR).predict runs): the traced graph, and XLA-compiled shapes
                (its steady state, forced with jit_compile=True; compilation not timed)
   onnxruntime  zoo.engines.OnnxClassifier (zoo.load(DIR, engine="onnxruntime")): the fused-LSTM ONNX graph,
-               a batch of 32+ rows run as two halves in parallel on single-threaded session calls, a smaller one
-               on a session with two spinning intra-op threads; a batch over 64 rows runs as 64-row chunks, two
-               at a time, each cut to its own longest row
+               a batch of 32+ rows run on two single-threaded session calls at once (two halves, or over 64
+               rows 64-row chunks, each cut to its own longest row), a smaller one on a session with two spinning
+               intra-op threads
   torch        the same network in PyTorch: nn.Embedding -> nn.LSTM(batch_first) -> nn.Linear -> softmax, eval mode,
                torch.inference_mode(), its default threads
 

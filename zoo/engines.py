@@ -6,13 +6,13 @@ this engine runs without importing TensorFlow at all, or a run directory, whose 
 first. Text is tokenized here in Python exactly as the run's ``TextVectorization`` does it (ASCII lower-casing,
 ASCII punctuation stripped, split on ASCII whitespace, unknown words -> 1, padding 0); features are standardized
 with the run's statistics. Rows are sorted by length and each batch is cut to its longest row (ONNX's LSTM runs
-every row to the batch's longest); a batch of 32 rows or more runs as two halves on two single-threaded session
-calls at once, which keeps two cores busy where one recurrence would not; a smaller batch (a single example
-above all) runs on a second session with two intra-op threads that spin between steps where that is faster, which
-halves a large model's latency (a 256-unit LSTM's) and would slow a small one's: the engine times a 64-step row on
-each session when it loads and keeps the faster. A large batch runs as chunks of at most ``CHUNK_ROWS`` rows, two at
-a time, each cut to its own longest row: a session call then needs less memory (ONNX Runtime's arena, grown on a
-fresh process's first batches, stays small) and rows sorted by length skip more padding.
+every row to the batch's longest). A batch of 32 rows or more runs on two single-threaded session calls at once,
+which keeps two cores busy where one recurrence would not: as two halves, or, above ``CHUNK_ROWS`` rows, as chunks
+of at most that many rows, two at a time, each cut to its own longest row (a session call needs less memory, so
+ONNX Runtime's arena, grown on a fresh process's first batches, stays small, and sorted rows skip more padding). A
+smaller batch (a single example above all) runs on a second session with two intra-op threads that spin between
+steps where that is faster, which halves a large model's latency (a 256-unit LSTM's) and would slow a small
+one's: the engine times a 64-step row on each session when it loads and keeps the faster.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ class TextTokenizer:
 
 
 def _session(model: bytes | str, threads: int = 1) -> Any:
-    """A CPU session: one thread (big batches run as parallel halves instead) or ``threads`` spinning ones."""
+    """A CPU session: one thread (big batches run as parallel parts instead) or ``threads`` spinning ones."""
     try:
         import onnxruntime as ort
     except ImportError:
