@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_the_readme_starts_with_the_main_job_and_the_test_command():
     blocks = re.findall(r"```bash\n(.*?)\n```", (ROOT / "README.md").read_text(encoding="utf-8"), re.S)
     assert blocks[0] == "pip install . && zoo train bilstm"
-    assert blocks[1].startswith("pip install -e \".[test]\"") and blocks[1].endswith("&& pytest")
+    assert blocks[1].startswith("pip install -e \".[test]\"") and blocks[1].endswith("&& pytest -n auto")
 
 
 def test_zoo_train_bilstm_without_data_trains_on_the_bundled_dataset(tmp_path):
