@@ -202,6 +202,9 @@ class TrainConfig:
                                    "without", check=_choice(defaults.SCHEDULES), choices=defaults.SCHEDULES)
     lr_decay: float = option(defaults.LR_DECAY, "plateau schedule: scale the learning rate by this on a plateau "
                                                 "(1 disables)", check=_float(0, 1, lo_open=True), metavar="FACTOR")
+    ema: float = option(0.0, "keep a moving average of the weights with this momentum per step (0.99: about the "
+                             "last 100 steps); validation, the best weights and the saved model then use the "
+                             "average; 0 turns it off", check=_float(0, 0.9999), metavar="MOMENTUM")
     val_split: float | None = option(None, "fraction of --data held out for validation when there is no --val "
                                            "(default: 0.1, or none under 1,000 training rows: then the run trains on "
                                            "every row for the whole budget)", check=_float_or_none(0, 0.5),

@@ -8,6 +8,7 @@ epoch sees exactly the batches the uninterrupted run saw.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -102,16 +103,51 @@ class EpochBatches:
         return ds.with_options(options).prefetch(tf.data.AUTOTUNE)
 
 
+def _averages(model: Any) -> list[tuple[Any, Any]]:
+    """(weight, moving average) pairs of an optimizer built with ``use_ema=True`` (empty without one)."""
+    optimizer = model.optimizer
+    if not getattr(optimizer, "use_ema", False) or not hasattr(optimizer, "_model_variables_moving_average"):
+        return []
+    return list(zip(optimizer._trainable_variables, optimizer._model_variables_moving_average))
+
+
+def _swap_averages(model: Any) -> None:
+    for var, average in _averages(model):
+        value = np.array(var.numpy())
+        var.assign(average)
+        average.assign(value)
+
+
+@contextlib.contextmanager
+def averaged_weights(model: Any) -> Iterator[None]:
+    """The optimizer's moving average of the weights in place of the weights for the block (no-op without one);
+    both are swapped back exactly afterwards."""
+    _swap_averages(model)
+    try:
+        yield
+    finally:
+        _swap_averages(model)
+
+
+def reset_averages(model: Any) -> None:
+    """Restart the moving average from the current weights (after going back to the best weights)."""
+    for var, average in _averages(model):
+        average.assign(var)
+
+
 class EpochLoop:
     """Per-epoch bookkeeping that survives an interruption: history, the best validation loss and its weights,
     early stopping after ``patience`` epochs without improvement (None: no validation, no early stopping, the last
     weights are kept), and on a plateau a return to the best weights with the learning rate scaled by ``lr_decay``
-    (1 = off), at most ``max_decays`` times. Each epoch ends with a checkpoint in ``run_dir``.
+    (1 = off), at most ``max_decays`` times. Each epoch ends with a checkpoint in ``run_dir``. ``averaged``: the
+    optimizer keeps a moving average of the weights (``use_ema``); validation scores it, and the best weights
+    saved (and the run's final weights) are the average's.
     """
 
     def __init__(self, model: Any, run_dir: Any, patience: int | None, lr_decay: float = 1.0, max_decays: int = 3,
-                 warmup_steps: int = 0):
+                 warmup_steps: int = 0, averaged: bool = False):
         self.model = model
+        self.averaged = averaged
         self.run_dir = run_dir
         self.patience = patience
         self.lr_decay = lr_decay
@@ -151,11 +187,13 @@ class EpochLoop:
                 # a plateau: go back to the best weights and take smaller steps from there (a bounded number of
                 # times, so the rate never decays to a standstill on validation noise)
                 self.model.load_weights(self.run_dir.best_weights())
+                reset_averages(self.model)
                 s["lr_scale"] *= self.lr_decay
                 s["decays"] = s.get("decays", 0) + 1
                 self.model.optimizer.learning_rate.assign(self.peak * s["lr_scale"])
         s["epoch"] = epoch + 1
-        self.run_dir.save_checkpoint(self.model, s, improved)
+        self.run_dir.save_checkpoint(self.model, s, improved,
+                                     best=averaged_weights if self.averaged else None)
         if self.stopped:
             self.model.stop_training = True
 
@@ -174,9 +212,12 @@ class EpochLoop:
     def callback(self) -> Any:
         import keras
 
-        warmup = {"on_train_batch_begin": self.on_train_batch_begin} if self.warmup_steps else {}
+        hooks = {"on_train_batch_begin": self.on_train_batch_begin} if self.warmup_steps else {}
+        if self.averaged:  # validation scores the moving average
+            hooks.update(on_test_begin=lambda logs=None: _swap_averages(self.model),
+                         on_test_end=lambda logs=None: _swap_averages(self.model))
         return keras.callbacks.LambdaCallback(on_epoch_end=self.on_epoch_end, on_train_end=self.restore_best,
-                                              **warmup)
+                                              **hooks)
 
 
 def _multiworker_step(network: Any, strategy: Any, batch_size: int, class_weight: dict | None) -> Any:
@@ -246,7 +287,8 @@ def fit_multiworker(network: Any, batches: EpochBatches, validation: tuple | Non
             total, correct, count = total + float(loss_sum), correct + float(right), count + float(rows)
         logs = {"loss": total / max(count, 1), "accuracy": correct / max(count, 1)}
         if validation is not None:
-            logs["val_loss"], logs["val_accuracy"] = _evaluate_locally(network, *validation)
+            with averaged_weights(network):  # validation scores the moving average, if the optimizer keeps one
+                logs["val_loss"], logs["val_accuracy"] = _evaluate_locally(network, *validation)
         hooks.on_epoch_end(epoch, logs)
         if network.stop_training:
             break

@@ -250,9 +250,11 @@ class RunDir:
     def latest_checkpoint(self) -> Path | None:
         return next(reversed(list(self._checkpoints())), None)
 
-    def save_checkpoint(self, model: Any, state: dict[str, Any], improved: bool) -> None:
+    def save_checkpoint(self, model: Any, state: dict[str, Any], improved: bool, best: Any = None) -> None:
         """Write the training state after an epoch: weights with the optimizer's variables, the random-number
-        generators' states, the best weights so far, and ``state`` (the loop's own, JSON-ready)."""
+        generators' states, the best weights so far, and ``state`` (the loop's own, JSON-ready). ``best``: a
+        context manager factory, ``best(model)``, under which an improved epoch's best weights are written
+        (default: they are the last weights)."""
         import numpy as np
 
         previous = self.latest_checkpoint()
@@ -263,7 +265,10 @@ class RunDir:
         try:
             model.save_weights(tmp / "last.weights.h5")
             np.savez(tmp / "seeds.npz", *[v.numpy() for v in _seed_states(model)])
-            if improved or previous is None:
+            if (improved or previous is None) and best is not None:
+                with best(model):
+                    model.save_weights(tmp / "best.weights.h5")
+            elif improved or previous is None:
                 os.link(tmp / "last.weights.h5", tmp / "best.weights.h5")
             else:
                 os.link(previous / "best.weights.h5", tmp / "best.weights.h5")

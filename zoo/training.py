@@ -110,14 +110,17 @@ def build_network(arch: Any, hp: Any, num_classes: int, bucket: bool, strategy: 
         return build_model(arch, num_classes, network_hp)
 
 
-def use_schedule(network: Any, budget: recipe.Budget, schedule: str, strategy: Any) -> float:
-    """Recompile ``network`` with the recipe's learning-rate schedule; returns the peak learning rate."""
+def use_schedule(network: Any, budget: recipe.Budget, schedule: str, strategy: Any, ema: float = 0.0) -> float:
+    """Recompile ``network`` with the recipe's learning-rate schedule and, with ``ema`` > 0, a moving average of
+    the weights kept by the optimizer; returns the peak learning rate."""
     import keras
 
     optimizer = network.optimizer
     peak = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
-    if schedule == "cosine":
+    if schedule == "cosine" or ema:
         config = {**optimizer.get_config(), "learning_rate": recipe.learning_rate_schedule(peak, budget, schedule)}
+        if ema:
+            config.update(use_ema=True, ema_momentum=ema, ema_overwrite_frequency=None)
         with strategy.scope() if strategy is not None else _no_scope():
             network.compile(optimizer=type(optimizer).from_config(config), loss=network.loss, metrics=["accuracy"])
     return peak
@@ -162,7 +165,7 @@ def _class_weights(config: TrainConfig, y: np.ndarray, num_classes: int) -> dict
     return {i: float(len(y) / (num_classes * c)) for i, c in enumerate(counts) if c}
 
 
-def _budget_note(budget: recipe.Budget, schedule: str, peak: float, lr_decay: float) -> str:
+def _budget_note(budget: recipe.Budget, schedule: str, peak: float, lr_decay: float, ema: float) -> str:
     passes = f", {budget.passes_per_epoch} passes over the data each" if budget.passes_per_epoch > 1 else ""
     lr = {"cosine": f"learning rate warmed up over {budget.warmup_steps} steps to {peak:g}, then cosine decay to "
                     f"{recipe.FLOOR:.0%} of it",
@@ -171,19 +174,22 @@ def _budget_note(budget: recipe.Budget, schedule: str, peak: float, lr_decay: fl
         schedule, f"learning rate warmed up over {budget.warmup_steps} steps to {peak:g}, then constant")
     stop = (f"early stopping after {budget.patience} epochs without improvement" if budget.patience
             else "no early stopping")
+    average = (f"validation and the saved model use the weights' moving average (momentum {ema:g} per step)" if ema
+               else "no moving average of the weights")
     return (f"budget: {budget.steps} steps in {budget.epochs} epochs of {budget.steps_per_epoch}{passes}; {lr}; "
-            f"{stop}; override with --steps, --epochs, --schedule, --patience")
+            f"{stop}; {average}; override with --steps, --epochs, --schedule, --patience, --ema")
 
 
 def fit(network: Any, batches: Any, validation: tuple | None, config: TrainConfig, budget: recipe.Budget,
         schedule: str, run_dir: RunDir, callbacks: list, class_weight: dict | None, verbose: int | str,
-        notes: list[str]) -> dict[str, Any]:
+        notes: list[str], ema: float = 0.0) -> dict[str, Any]:
     """Train on ``batches`` (:class:`zoo.fitting.EpochBatches`) for the budget's epochs with a checkpoint every
     epoch, resuming from the latest one if there is one; returns the loop's state (history, best epoch, ...)."""
     from .fitting import EpochLoop
 
     loop = EpochLoop(network, run_dir, budget.patience, config.lr_decay if schedule == "plateau" else 1.0,
-                     warmup_steps=budget.warmup_steps if schedule in ("plateau", "constant") else 0)
+                     warmup_steps=budget.warmup_steps if schedule in ("plateau", "constant") else 0,
+                     averaged=ema > 0)
     done = loop.resume()
     if done:
         notes.append(f"resumed after epoch {done}")
@@ -310,7 +316,9 @@ def _train_network(config: TrainConfig, arch: Any, hp: Any, splits: Splits, run_
     budget = recipe.choose_budget(len(splits.train), config.batch_size, splits.val is not None, config.steps,
                                   config.epochs, config.patience)
     schedule = recipe.resolve_schedule(config.schedule, splits.val is not None)
-    notes.append(_budget_note(budget, schedule, use_schedule(network, budget, schedule, strategy), config.lr_decay))
+    ema = config.ema
+    notes.append(_budget_note(budget, schedule, use_schedule(network, budget, schedule, strategy, ema),
+                              config.lr_decay, ema))
     from .fitting import EpochBatches
 
     batches = EpochBatches(encoded.x_train, targets(splits.y_train, splits.num_classes, hp.labels),
@@ -320,7 +328,7 @@ def _train_network(config: TrainConfig, arch: Any, hp: Any, splits: Splits, run_
                                                                           hp.labels))
     state = fit(network, batches, validation, config, budget, schedule, run_dir,
                 _plugin_callbacks(config, run_dir, chief, hp),
-                _class_weights(config, splits.y_train, splits.num_classes), verbose, notes)
+                _class_weights(config, splits.y_train, splits.num_classes), verbose, notes, ema)
     model, parts = assemble(network, encoded, arch.name)
     trim = (bucket or hp.seq_len is None) and arch.masks_padding
     classifier = Classifier(model, splits.labels, model_spec(arch, hp, splits, parts, trim))

@@ -94,3 +94,42 @@ def test_the_pipeline_starts_at_the_resumed_epoch_and_moves_on_each_pass():
         got = [yb for _, yb in ds.as_numpy_iterator()]
         want = [yb for _, yb in batches.epoch(epoch)]
         assert all(np.array_equal(g, w) for g, w in zip(got, want)) and len(got) == len(want)
+
+
+@pytest.mark.usefixtures("keras_session")
+def test_with_a_weight_average_validation_scores_it_and_the_run_keeps_the_best_epochs_average():
+    import keras
+
+    from zoo.fitting import EpochLoop, averaged_weights
+    from zoo.rundir import RunDir
+
+    keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(96, 5, 3)).astype("float32")
+    y = (x[:, :, 0].sum(1) > 0).astype("int64")
+    model = keras.Sequential([keras.Input((5, 3)), keras.layers.LSTM(4), keras.layers.Dense(2, activation="softmax")])
+    model.compile(keras.optimizers.Adam(0.05, use_ema=True, ema_momentum=0.9), "sparse_categorical_crossentropy")
+    seen = []
+
+    def probe(epoch, logs):  # runs before the loop's own epoch end: the state validation saw
+        raw = [w.numpy() for w in model.trainable_weights]
+        raw_loss = model.evaluate(x[64:], y[64:], verbose=0)
+        with averaged_weights(model):
+            average = [w.numpy() for w in model.trainable_weights]
+            average_loss = model.evaluate(x[64:], y[64:], verbose=0)
+        assert all((a == b).all() for a, b in zip(raw, [w.numpy() for w in model.trainable_weights]))  # swapped back
+        seen.append((logs["val_loss"], average_loss, raw_loss, average, raw))
+
+    run_dir = RunDir.scratch()
+    try:
+        loop = EpochLoop(model, run_dir, patience=5, averaged=True)
+        model.fit(x[:64], y[:64], validation_data=(x[64:], y[64:]), epochs=3, batch_size=8, verbose=0,
+                  callbacks=[keras.callbacks.LambdaCallback(on_epoch_end=probe), loop.callback()])
+    finally:
+        run_dir.release()
+    for val_loss, average_loss, raw_loss, average, raw in seen:
+        assert val_loss == pytest.approx(average_loss, abs=1e-5) and abs(val_loss - raw_loss) > 1e-4
+        assert any(np.abs(a - r).max() > 1e-4 for a, r in zip(average, raw))
+    best = int(np.argmin([s[0] for s in seen]))
+    for kept, average in zip(model.trainable_weights, seen[best][3]):
+        np.testing.assert_array_equal(kept.numpy(), average)
