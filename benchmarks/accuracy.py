@@ -13,7 +13,8 @@ the file are skipped, so a killed run resumes). Test metrics are from the data s
 stratified 20% of each training file (a fixed split, the same for every variant and seed), trains on the rest as
 the recipe would (its own validation split, if any, comes out of that rest) and scores the held-out 20%.
 ``--option KEY=VALUE`` sets a TrainConfig field (``steps=3000``, ``schedule=plateau``, ``val_split=0.1``);
-``--tag`` names the variant in the results.
+``--tag`` names the variant in the results. ``--train-rows N`` trains on a stratified sample of N of the training
+rows (the same sample for every variant), to tell whether a variant's effect is about a data set's size.
 """
 
 from __future__ import annotations
@@ -39,10 +40,13 @@ from speed import cpu_model  # noqa: E402  (benchmarks/speed.py)
 RESULTS = Path(__file__).with_name("results")
 SELECTION_SEED = 1234  # the selection hold-out is the same for every variant and run seed
 SELECTION_FRACTION = 0.2
+SUBSAMPLE_SEED = 4321  # --train-rows: the same sample for every variant and run seed
 
 
-def selection_files(name: str, directory: Path) -> dict:
-    """A stratified 80/20 split of the training data written as files: train on ``train``, score ``test``."""
+def selection_files(name: str, directory: Path, train_rows: int | None = None) -> dict:
+    """A stratified 80/20 split of the training data written as files: train on ``train``, score ``test``.
+    ``train_rows``: train on a stratified sample of that many of the 80% (the held-out 20% unchanged), to tell a
+    data set's size from the data set itself."""
     from zoo.data import stratified_split
 
     data = panel.load(name)
@@ -50,6 +54,9 @@ def selection_files(name: str, directory: Path) -> dict:
     labels = sorted(set(y))
     ids = np.array([labels.index(v) for v in y])
     keep, held = stratified_split(ids, SELECTION_FRACTION, SELECTION_SEED)
+    if train_rows is not None and train_rows < len(keep):
+        _, sample = stratified_split(ids[keep], train_rows / len(keep), SUBSAMPLE_SEED)
+        keep = keep[np.sort(sample)]
     out = directory / f"{name}-select"
     out.mkdir(parents=True, exist_ok=True)
     write = panel._write_lines if data["kind"] == "text" else panel._write_npz
@@ -133,6 +140,7 @@ def main() -> None:
     parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--tag", default="default")
     parser.add_argument("--select", action="store_true", help="score a held-out 20%% of the training data")
+    parser.add_argument("--train-rows", type=int, help="--select: train on a stratified sample of this many rows")
     parser.add_argument("--out", default=str(RESULTS / "accuracy.json"))
     parser.add_argument("--baselines", default=str(RESULTS / "baselines.json"))
     parser.add_argument("--table", action="store_true", help="print the table and exit")
@@ -146,14 +154,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="zoo-accuracy-") as tmp:
         tmp = Path(tmp)
         for name in args.datasets.split(","):
-            files = selection_files(name, tmp) if args.select else panel.materialize(name, tmp)
+            files = selection_files(name, tmp, args.train_rows) if args.select else panel.materialize(name, tmp)
             for arch in args.archs.split(","):
                 for seed in map(int, args.seeds.split(",")):
                     if (args.tag, mode, name, arch, seed) in done:
                         continue
                     run_dir = tmp / "runs" / f"{name}-{arch}-{seed}"
                     row = {"tag": args.tag, "mode": mode, "dataset": name, "architecture": arch, "seed": seed,
-                           "options": options, **run_cell(files, arch, seed, options, run_dir)}
+                           "options": options, **({"train_rows": args.train_rows} if args.train_rows else {}),
+                           **run_cell(files, arch, seed, options, run_dir)}
                     shutil.rmtree(run_dir, ignore_errors=True)
                     print(json.dumps(row), flush=True)
                     save_row(out, row)
