@@ -105,7 +105,7 @@ class EpochBatches:
 
 def _averages(model: Any) -> list[tuple[Any, Any]]:
     """(weight, moving average) pairs of an optimizer built with ``use_ema=True`` (empty without one)."""
-    optimizer = model.optimizer
+    optimizer = getattr(model.optimizer, "inner_optimizer", model.optimizer)  # inside a LossScaleOptimizer
     if not getattr(optimizer, "use_ema", False) or not hasattr(optimizer, "_model_variables_moving_average"):
         return []
     return list(zip(optimizer._trainable_variables, optimizer._model_variables_moving_average))

@@ -115,7 +115,9 @@ def use_schedule(network: Any, budget: recipe.Budget, schedule: str, strategy: A
     the weights kept by the optimizer; returns the peak learning rate."""
     import keras
 
-    optimizer = network.optimizer
+    # under mixed_float16 compile wraps the optimizer in a LossScaleOptimizer: configure the one inside (compile
+    # wraps the new one again)
+    optimizer = getattr(network.optimizer, "inner_optimizer", network.optimizer)
     peak = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
     if schedule == "cosine" or ema:
         config = {**optimizer.get_config(), "learning_rate": recipe.learning_rate_schedule(peak, budget, schedule)}

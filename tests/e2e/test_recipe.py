@@ -136,3 +136,17 @@ def test_the_users_choices_win_over_every_rule(tmp_path):
     run = zoo.train("lstm", numbers, out=tmp_path / "n", seed=0, steps=32, standardize=False, verbose=0,
                     hyperparameters=TINY)
     assert run.record.recipe["standardize"] is False and run.classifier.spec.parts == ()
+
+
+@pytest.mark.usefixtures("keras_session")
+@pytest.mark.parametrize("ema", [0.0, 0.9])
+def test_mixed_precision_trains_under_the_cosine_schedule_and_the_moving_average(tmp_path, ema):
+    # compile wraps the optimizer in a LossScaleOptimizer, which takes neither a schedule nor use_ema itself
+    train, _ = numeric_file(tmp_path / "train.npz", 40, 3)
+    run = zoo.train("lstm", train, out=tmp_path / "run", seed=0, steps=64, ema=ema, verbose=0,
+                    hyperparameters={**TINY, "precision": "mixed_float16"})
+    optimizer = run.classifier.parts["network"].optimizer
+    assert type(optimizer).__name__ == "LossScaleOptimizer" and optimizer.inner_optimizer.use_ema == (ema > 0)
+    assert run.record.recipe["schedule"] == "cosine" and not hasattr(optimizer.inner_optimizer.learning_rate, "assign")
+    probs = run.classifier.predict_proba([np.ones((6, 2), "float32") * 1000])
+    assert np.allclose(probs.sum(axis=1), 1, atol=1e-3) and run.history["loss"][-1] < run.history["loss"][0]
