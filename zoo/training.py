@@ -184,14 +184,14 @@ def _budget_note(budget: recipe.Budget, schedule: str, peak: float, lr_decay: fl
 
 def fit(network: Any, batches: Any, validation: tuple | None, config: TrainConfig, budget: recipe.Budget,
         schedule: str, run_dir: RunDir, callbacks: list, class_weight: dict | None, verbose: int | str,
-        notes: list[str], ema: float = 0.0) -> dict[str, Any]:
+        notes: list[str]) -> dict[str, Any]:
     """Train on ``batches`` (:class:`zoo.fitting.EpochBatches`) for the budget's epochs with a checkpoint every
     epoch, resuming from the latest one if there is one; returns the loop's state (history, best epoch, ...)."""
     from .fitting import EpochLoop
 
     loop = EpochLoop(network, run_dir, budget.patience, config.lr_decay if schedule == "plateau" else 1.0,
                      warmup_steps=budget.warmup_steps if schedule in ("plateau", "constant") else 0,
-                     averaged=ema > 0)
+                     averaged=config.ema > 0)
     done = loop.resume()
     if done:
         notes.append(f"resumed after epoch {done}")
@@ -318,9 +318,8 @@ def _train_network(config: TrainConfig, arch: Any, hp: Any, splits: Splits, run_
     budget = recipe.choose_budget(len(splits.train), config.batch_size, splits.val is not None, config.steps,
                                   config.epochs, config.patience)
     schedule = recipe.resolve_schedule(config.schedule, splits.val is not None)
-    ema = config.ema
-    notes.append(_budget_note(budget, schedule, use_schedule(network, budget, schedule, strategy, ema),
-                              config.lr_decay, ema))
+    notes.append(_budget_note(budget, schedule, use_schedule(network, budget, schedule, strategy, config.ema),
+                              config.lr_decay, config.ema))
     from .fitting import EpochBatches
 
     batches = EpochBatches(encoded.x_train, targets(splits.y_train, splits.num_classes, hp.labels),
@@ -330,7 +329,7 @@ def _train_network(config: TrainConfig, arch: Any, hp: Any, splits: Splits, run_
                                                                           hp.labels))
     state = fit(network, batches, validation, config, budget, schedule, run_dir,
                 _plugin_callbacks(config, run_dir, chief, hp),
-                _class_weights(config, splits.y_train, splits.num_classes), verbose, notes, ema)
+                _class_weights(config, splits.y_train, splits.num_classes), verbose, notes)
     model, parts = assemble(network, encoded, arch.name)
     trim = (bucket or hp.seq_len is None) and arch.masks_padding
     classifier = Classifier(model, splits.labels, model_spec(arch, hp, splits, parts, trim))
