@@ -103,10 +103,19 @@ class EpochBatches:
         return ds.with_options(options).prefetch(tf.data.AUTOTUNE)
 
 
+def _inner(model: Any) -> Any:
+    return getattr(model.optimizer, "inner_optimizer", model.optimizer)  # the one inside a LossScaleOptimizer
+
+
+def _keeps_average(model: Any) -> bool:
+    """Whether the model's optimizer keeps a moving average of the weights (``use_ema=True``)."""
+    return bool(getattr(_inner(model), "use_ema", False))
+
+
 def _averages(model: Any) -> list[tuple[Any, Any]]:
     """(weight, moving average) pairs of an optimizer built with ``use_ema=True`` (empty without one)."""
-    optimizer = getattr(model.optimizer, "inner_optimizer", model.optimizer)  # inside a LossScaleOptimizer
-    if not getattr(optimizer, "use_ema", False) or not hasattr(optimizer, "_model_variables_moving_average"):
+    optimizer = _inner(model)
+    if not _keeps_average(model) or not hasattr(optimizer, "_model_variables_moving_average"):
         return []
     return list(zip(optimizer._trainable_variables, optimizer._model_variables_moving_average))
 
@@ -139,15 +148,15 @@ class EpochLoop:
     """Per-epoch bookkeeping that survives an interruption: history, the best validation loss and its weights,
     early stopping after ``patience`` epochs without improvement (None: no validation, no early stopping, the last
     weights are kept), and on a plateau a return to the best weights with the learning rate scaled by ``lr_decay``
-    (1 = off), at most ``max_decays`` times. Each epoch ends with a checkpoint in ``run_dir``. ``averaged``: the
-    optimizer keeps a moving average of the weights (``use_ema``); validation scores it, and the best weights
-    saved (and the run's final weights) are the average's.
+    (1 = off), at most ``max_decays`` times. Each epoch ends with a checkpoint in ``run_dir``. When the optimizer
+    keeps a moving average of the weights (``use_ema``), validation scores it, and the best weights saved (and the
+    run's final weights) are the average's.
     """
 
     def __init__(self, model: Any, run_dir: Any, patience: int | None, lr_decay: float = 1.0, max_decays: int = 3,
-                 warmup_steps: int = 0, averaged: bool = False):
+                 warmup_steps: int = 0):
         self.model = model
-        self.averaged = averaged
+        self.averaged = _keeps_average(model)
         self.run_dir = run_dir
         self.patience = patience
         self.lr_decay = lr_decay

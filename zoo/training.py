@@ -190,8 +190,7 @@ def fit(network: Any, batches: Any, validation: tuple | None, config: TrainConfi
     from .fitting import EpochLoop
 
     loop = EpochLoop(network, run_dir, budget.patience, config.lr_decay if schedule == "plateau" else 1.0,
-                     warmup_steps=budget.warmup_steps if schedule in ("plateau", "constant") else 0,
-                     averaged=config.ema > 0)
+                     warmup_steps=budget.warmup_steps if schedule in ("plateau", "constant") else 0)
     done = loop.resume()
     if done:
         notes.append(f"resumed after epoch {done}")

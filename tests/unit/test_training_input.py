@@ -122,7 +122,7 @@ def test_with_a_weight_average_validation_scores_it_and_the_run_keeps_the_best_e
 
     run_dir = RunDir.scratch()
     try:
-        loop = EpochLoop(model, run_dir, patience=5, averaged=True)
+        loop = EpochLoop(model, run_dir, patience=5)
         model.fit(x[:64], y[:64], validation_data=(x[64:], y[64:]), epochs=3, batch_size=8, verbose=0,
                   callbacks=[keras.callbacks.LambdaCallback(on_epoch_end=probe), loop.callback()])
     finally:
