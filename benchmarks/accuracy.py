@@ -86,6 +86,7 @@ def run_cell(files: dict, arch: str, seed: int, options: dict, out: Path) -> dic
             "epochs": run.metrics["epochs_run"], "best_epoch": run.metrics["best_epoch"],
             "steps": recipe.get("budget", {}).get("steps"), "seq_len": recipe.get("seq_len"),
             "vocab_size": recipe.get("vocab_size"), "validation": recipe.get("validation"),
+            "fold": recipe.get("fold", 1), "final_train_loss": round(float(run.history["loss"][-1]), 5),
             "seconds": round(time.perf_counter() - start, 1)}
 
 
@@ -98,25 +99,41 @@ def save_row(path: Path, row: dict) -> None:
 
     data = load_results(path)
     key = ("tag", "mode", "dataset", "architecture", "seed")
+    for old in data["results"]:  # files written before rows named their CPU: the file's one CPU
+        old.setdefault("cpu", data["meta"].get("cpu"))
+    row = {**row, "cpu": row.get("cpu") or cpu_model()}
     data["results"] = [r for r in data["results"] if tuple(r[k] for k in key) != tuple(row[k] for k in key)] + [row]
-    data["meta"] = {"cpu": cpu_model(), "cores": len(os.sched_getaffinity(0)), "versions": versions(),
+    data["meta"] = {"cpus": sorted({r["cpu"] for r in data["results"] if r.get("cpu")}),
+                    "cores": len(os.sched_getaffinity(0)), "versions": versions(),
                     "updated": time.strftime("%Y-%m-%d %H:%M:%S")}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=1) + "\n")
 
 
-def spread(values: list[float]) -> str:
+def spread(values: list[float], mark: str = "") -> str:
     if not values:
         return "-"
     mean = statistics.fmean(values)
     sd = statistics.stdev(values) if len(values) > 1 else 0.0
-    return f"{mean:.4f} ± {sd:.4f}" + (f" (n={len(values)})" if len(values) != 3 else "")
+    return f"{mean:.4f} ± {sd:.4f}" + (f" (n={len(values)})" if len(values) != 3 else "") + mark
 
 
 def table(path: Path, baselines: Path, tag: str = "default", mode: str = "test") -> str:
     """The README's table: the zoo's default recipe against the hand-written network, mean ± std over seeds."""
     ours = [r for r in load_results(path)["results"] if r["tag"] == tag and r["mode"] == mode]
     theirs = json.loads(baselines.read_text())["results"] if baselines.exists() else []
+    for rows, meta in ((ours, load_results(path)["meta"]), (theirs, json.loads(baselines.read_text())["meta"]
+                                                              if baselines.exists() else {})):
+        for r in rows:  # files written before rows named their CPU: the file's one CPU
+            r.setdefault("cpu", meta.get("cpu", "?"))
+    shown = [r for r in ours + theirs if r["dataset"] in panel.NAMES]
+    cpus = statistics.multimode(r["cpu"] for r in shown)[:1] if shown else []
+    others = sorted({r["cpu"] for r in shown} - set(cpus))
+    marks = {cpu: "†" * (i + 1) for i, cpu in enumerate(others)}
+
+    def mark(rows: list[dict]) -> str:  # a cell with any seed from a CPU other than the table's main one
+        return "".join(sorted({marks[r["cpu"]] for r in rows if r["cpu"] in marks}))
+
     lines = ["| data set | architecture | zoo accuracy | hand-written accuracy | zoo macro-F1 | hand-written macro-F1 "
              "| zoo train time |", "|---|---|---|---|---|---|---|"]
     for name in panel.NAMES:
@@ -126,10 +143,11 @@ def table(path: Path, baselines: Path, tag: str = "default", mode: str = "test")
             if not a and not b:
                 continue
             secs = f"{statistics.fmean(r['seconds'] for r in a):.0f} s" if a else "-"
-            lines.append(f"| {name} | `{arch}` | {spread([r['accuracy'] for r in a])} | "
-                         f"{spread([r['accuracy'] for r in b])} | {spread([r['macro_f1'] for r in a])} | "
+            lines.append(f"| {name} | `{arch}` | {spread([r['accuracy'] for r in a], mark(a))} | "
+                         f"{spread([r['accuracy'] for r in b], mark(b))} | {spread([r['macro_f1'] for r in a])} | "
                          f"{spread([r['macro_f1'] for r in b])} | {secs} |")
-    return "\n".join(lines)
+    legend = [f"{marks[cpu]}: measured on {cpu} (all seeds or some)" for cpu in others]
+    return "\n".join(lines + ([""] + legend if legend else []) + ([""] + [f"Other cells: {cpus[0]}."] if others else []))
 
 
 def main() -> None:

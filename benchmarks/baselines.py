@@ -310,6 +310,9 @@ def load_results(out: Path) -> dict:
 def save_cell(out: Path, row: dict) -> None:
     """Merge one cell into ``out`` (replacing an earlier one with the same key), atomically."""
     doc = load_results(out)
+    for old in doc["results"]:  # files written before rows named their CPU: the file's one CPU
+        old.setdefault("cpu", doc["meta"].get("cpu"))
+    row = {**row, "cpu": row.get("cpu") or meta()["cpu"]}
     key = (row["dataset"], row["architecture"], row["seed"])
     rows = [r for r in doc["results"] if (r["dataset"], r["architecture"], r["seed"]) != key] + [row]
     order = {n: i for i, n in enumerate(panel.NAMES)}

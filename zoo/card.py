@@ -25,8 +25,10 @@ def _input_line(record: RunRecord) -> str:
                 f"keeps a vocabulary of {hp.get('vocab_size')} ids (padding and unknown words included); texts "
                 f"longer than {spec.seq_len} tokens are cut")
     scaled = " (standardized inside the model: give raw units)" if "standardize" in spec.parts else ""
+    folded = (f"; the model reads every {spec.fold} consecutive timesteps as one step of the network"
+              if spec.fold > 1 else "")
     return (f"numeric sequences of shape (timesteps, {spec.num_features}){scaled}; an all-zero timestep is padding "
-            "and is ignored")
+            f"and is ignored{folded}")
 
 
 def model_card(record: RunRecord, labels: list, metrics: dict[str, Any], parameters: int | None = None,

@@ -212,6 +212,10 @@ class TrainConfig:
     standardize: bool = option(True, "numeric features: shift and scale each feature by its training mean and "
                                      "standard deviation, inside the saved model", check=_bool,
                                negative="--no-standardize")
+    fold: int | None = option(None, "numeric features: feed the network every FOLD consecutive timesteps as one "
+                                    "(FOLD times the features), so a long series is fewer, wider steps (default: "
+                                    "from the data, at most 64 steps for most rows; 1 turns it off)",
+                              check=_int(1, 4096, nullable=True), metavar="FOLD")
     token_dropout: float = option(defaults.TOKEN_DROPOUT, "text: replace this fraction of training tokens by the "
                                                           "unknown-word id each epoch (word dropout)",
                                   check=_float(0, 1, hi_open=True), metavar="RATE")

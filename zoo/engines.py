@@ -30,6 +30,7 @@ import numpy as np
 
 from .classifier import Predictor
 from .errors import ZooError
+from .recipe import fold
 from .record import ModelSpec
 
 ONNX_MODEL = "model.onnx"
@@ -129,16 +130,20 @@ class OnnxClassifier(Predictor):
         return sessions[times.index(min(times))]
 
     def _features(self, seqs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """Standardized (padding kept at zero), all-zero steps dropped as Keras's Masking skips them, padded."""
-        kept = []
+        """Standardized (padding kept at zero), folded where the run folds, all-zero steps dropped as Keras's
+        Masking skips them, padded."""
+        kept, size = [], self.spec.fold
         for s in seqs:
             real = (s != 0).any(axis=1)
             if self.statistics is not None:
                 s = np.where(real[:, None], (s - self.statistics[0]) / self.statistics[1], 0).astype("float32")
                 real = (s != 0).any(axis=1)
+            if size > 1:  # as the saved model's Fold: the steps as given (cut to the length), side by side
+                s = fold(s[None, : self.spec.seq_len or len(s)], size)[0]
+                real = (s != 0).any(axis=1)
             kept.append(s[real][: self.spec.seq_len] if self.spec.seq_len else s[real])
         lengths = np.array([len(s) for s in kept])
-        rows = np.zeros((len(kept), max(1, int(lengths.max())), self.spec.num_features), "float32")
+        rows = np.zeros((len(kept), max(1, int(lengths.max())), self.spec.num_features * size), "float32")
         for i, s in enumerate(kept):
             rows[i, :len(s)] = s
         return rows, lengths

@@ -1,5 +1,5 @@
 """The Keras layers behind :mod:`zoo.layers` (mask-aware blocks for the non-recurrent parts of a plugin's network)
-and the zoo's own preprocessing layer in saved models (:class:`Standardize`).
+and the zoo's own preprocessing layers in saved models (:class:`Standardize`, :class:`Fold`).
 
 Importing this module imports Keras, so nothing imports it at start-up: :mod:`zoo.layers` loads it on the first
 use of one of its classes (``zoo.layers.MaskedConv1D``) or of :func:`zoo.layers.custom_objects`. Keras's own
@@ -199,5 +199,34 @@ class Standardize(keras.layers.Layer):
         return {**super().get_config(), "num_features": self.num_features}
 
 
+@keras.saving.register_keras_serializable(package="zoo")
+class Fold(keras.layers.Layer):
+    """Every ``size`` consecutive timesteps side by side as one: ``(batch, steps, features)`` in,
+    ``(batch, ceil(steps / size), size * features)`` out, the end padded with zero steps (padding). A folded step
+    is padding only when all its steps are, so the network's ``Masking`` still finds the padding. The zoo puts it
+    in front of the network when it folds a long series (:func:`zoo.recipe.choose_fold`), so the saved model
+    takes the series as it was given."""
+
+    def __init__(self, size: int = 1, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.size = int(size)
+
+    def call(self, x: Any) -> Any:
+        steps = ops.shape(x)[1]
+        x = ops.pad(x, [[0, 0], [0, (self.size - steps % self.size) % self.size], [0, 0]])
+        return ops.reshape(x, (ops.shape(x)[0], -1, self.size * x.shape[-1]))
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        steps = input_shape[1]
+        return (input_shape[0], None if steps is None else -(-steps // self.size), self.size * input_shape[2])
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        return None  # the network masks the folded steps itself
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "size": self.size}
+
+
 # every class a saved zoo model may hold (zoo.layers.custom_objects gives them to load_model)
-LAYERS = (MaskedConv1D, MaskedGlobalAveragePooling1D, MaskedGlobalMaxPooling1D, AttentionPooling1D, Standardize)
+LAYERS = (MaskedConv1D, MaskedGlobalAveragePooling1D, MaskedGlobalMaxPooling1D, AttentionPooling1D, Standardize,
+          Fold)

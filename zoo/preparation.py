@@ -141,9 +141,28 @@ def resolve_hyperparameters(arch: Any, overrides: dict[str, Any], splits: Splits
                          f"in training (at most {recipe.VOCAB_CAP:,}) plus padding and unknown; override with --set "
                          "vocab_size=N")
     else:
-        overrides.update(input="features", num_features=int(splits.train.x[0].shape[1]))
-        overrides.setdefault("seq_len", config.seq_len)  # None: variable length, padding masked
+        size = fold_size(splits, config)
+        seq_len = overrides.get("seq_len", config.seq_len)  # None: variable length, padding masked
+        overrides.update(input="features", num_features=int(splits.train.x[0].shape[1]) * size,
+                         seq_len=None if seq_len is None else -(-seq_len // size))
+        if size > 1:
+            longest = max(len(s) for s in splits.train.x)
+            notes.append(f"fold {size}: the network reads every {size} consecutive timesteps as one step of "
+                         f"{size} x {splits.train.x[0].shape[1]} features ({longest} timesteps -> "
+                         f"{-(-longest // size)} steps; at most {recipe.MAX_STEPS} for "
+                         f"{recipe.SEQ_LEN_QUANTILE:.0%} of the training rows); the saved model takes the series "
+                         "as given; --fold 1 turns it off")
     return arch.hyperparameters(**overrides)
+
+
+def fold_size(splits: Splits, config: TrainConfig) -> int:
+    """How many timesteps of a numeric series the network reads as one (:func:`zoo.recipe.choose_fold`), or the
+    user's ``--fold``; 1 for text."""
+    if splits.kind == "text":
+        return 1
+    if config.fold is not None:
+        return config.fold
+    return recipe.choose_fold([len(s) for s in splits.train.x])
 
 
 @dataclass
@@ -154,10 +173,13 @@ class Encoded:
     x_val: np.ndarray | None
     tokenizer: Any = None  # text: the adapted TextVectorization
     statistics: tuple | None = None  # numbers: the training (mean, std) per feature, or None (not standardized)
+    fold: int = 1  # numbers: timesteps per network step (zoo.recipe.choose_fold)
 
 
-def encode_inputs(splits: Splits, hp: Any, standardize: bool, notes: list[str]) -> Encoded:
-    """Token ids from a tokenizer adapted to the training texts, or right-padded (standardized) features."""
+def encode_inputs(splits: Splits, hp: Any, standardize: bool, notes: list[str], fold: int = 1) -> Encoded:
+    """Token ids from a tokenizer adapted to the training texts, or right-padded (standardized) features, every
+    ``fold`` timesteps side by side (``hp`` is the network's: ``fold`` times the features, a ``fold``-th of the
+    steps)."""
     if splits.kind == "text":
         import keras
 
@@ -171,10 +193,12 @@ def encode_inputs(splits: Splits, hp: Any, standardize: bool, notes: list[str]) 
     if statistics is not None:
         notes.append("features standardized with the training mean and standard deviation of each (inside the "
                      "saved model, which takes raw units); --no-standardize turns it off")
-    x = [None if ds is None else pad_features([(s - statistics[0]) / statistics[1] for s in ds.x] if statistics
-                                               else ds.x, hp.seq_len)
+    seq_len = None if hp.seq_len is None else hp.seq_len * fold
+    x = [None if ds is None else recipe.fold(pad_features([(s - statistics[0]) / statistics[1] for s in ds.x]
+                                                          if statistics else ds.x, seq_len), fold)
          for ds in (splits.train, splits.val)]
-    return Encoded(x[0], x[1], statistics=statistics)
+    return Encoded(x[0], x[1], statistics=statistics, fold=fold)
 
 
-__all__ = ["Encoded", "Splits", "encode_inputs", "prepare_data", "resolve_architecture", "resolve_hyperparameters"]
+__all__ = ["Encoded", "Splits", "encode_inputs", "fold_size", "prepare_data", "resolve_architecture",
+           "resolve_hyperparameters"]

@@ -47,6 +47,7 @@ FLOOR = 0.05
 PATIENCE_STEPS = 1000  # stop after this many steps (and MIN_PATIENCE epochs) without a better validation loss
 MIN_PATIENCE = 3
 SMALL_DATA = 1000
+MAX_STEPS = 64  # numeric series: fold timesteps so the recurrence steps over at most this many (most rows)
 VAL_FRACTION = 0.1
 
 _PUNCTUATION = re.compile(r"[!\"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~']")  # TextVectorization's default strip
@@ -93,6 +94,35 @@ class Budget:
     passes_per_epoch: int
     warmup_steps: int
     patience: int | None  # None: no early stopping (no validation data)
+
+
+def choose_fold(lengths: list[int], max_steps: int = MAX_STEPS, quantile: float = SEQ_LEN_QUANTILE) -> int:
+    """How many consecutive timesteps of a numeric series become one step of the network: the fewest that bring
+    the length covering ``quantile`` of the training rows down to ``max_steps``. An LSTM over hundreds of steps
+    learns slowly (its gradient crosses every step) and runs slowly; the same series as fewer, wider steps does
+    neither, and loses nothing (every value is still an input).
+
+    >>> choose_fold([8] * 100), choose_fold([64] * 100), choose_fold([65] * 100), choose_fold([251] * 36)
+    (1, 1, 2, 4)
+    """
+    longest = int(math.ceil(np.quantile(np.asarray(lengths), quantile))) if len(lengths) else 1
+    return max(1, -(-longest // max_steps))
+
+
+def fold(x: np.ndarray, size: int) -> np.ndarray:
+    """Padded features ``(rows, steps, features)`` as ``(rows, ceil(steps / size), size * features)``: every
+    ``size`` consecutive steps side by side, the end padded with zero (padding) steps; what the saved model's
+    :class:`zoo.keras_layers.Fold` does.
+
+    >>> fold(np.arange(6, dtype="float32").reshape(1, 3, 2), 2).tolist()
+    [[[0.0, 1.0, 2.0, 3.0], [4.0, 5.0, 0.0, 0.0]]]
+    """
+    if size == 1:
+        return x
+    rows, steps, width = x.shape
+    pad = -steps % size
+    x = np.concatenate([x, np.zeros((rows, pad, width), x.dtype)], axis=1) if pad else x
+    return x.reshape(rows, (steps + pad) // size, size * width)
 
 
 def choose_budget(rows: int, batch_size: int, validation: bool, steps: int | None = None,
@@ -164,10 +194,11 @@ class Recipe:
     seq_len: int | None = None
     vocab_size: int | None = None
     standardize: bool = False
+    fold: int = 1
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-__all__ = ["Budget", "Recipe", "choose_budget", "choose_seq_len", "choose_vocab_size", "feature_statistics",
-           "learning_rate_schedule", "resolve_schedule", "words"]
+__all__ = ["Budget", "Recipe", "choose_budget", "choose_fold", "choose_seq_len", "choose_vocab_size",
+           "feature_statistics", "fold", "learning_rate_schedule", "resolve_schedule", "words"]

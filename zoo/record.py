@@ -45,7 +45,8 @@ class ModelSpec:
     parts: tuple = ()  # the layers of model.keras after its input, in order; () = the model is the network
     trim: bool = False  # prediction may sort rows by length and cut batches to their longest row
     seq_len: int | None = None  # the tokenizer's output length, or the features' padded length (None: any)
-    num_features: int | None = None
+    num_features: int | None = None  # the raw series' features, before any fold
+    fold: int = 1  # numbers: timesteps the network reads as one step (the model's Fold part)
     custom_objects: tuple = ()  # "module:Class" names the plugin declared for loading its layers
 
     def to_dict(self) -> dict[str, Any]:

@@ -31,6 +31,9 @@ def runs(tmp_path_factory, keyword_file):
                               hyperparameters=hp).out
     out["features"] = zoo.train("bilstm", d / "train.npz", out=d / "features", seed=0, steps=40, verbose=0,
                                 hyperparameters={"units": 6}).out
+    # every 3 timesteps as one step (lengths 3-14: most rows end inside a folded step)
+    out["folded"] = zoo.train("lstm", d / "train.npz", out=d / "folded", seed=0, steps=40, fold=3, verbose=0,
+                              hyperparameters={"units": 6}).out
     return out
 
 
@@ -51,7 +54,7 @@ print(json.dumps({"probs": probs.tolist(), "labels": labels, "zoo": "zoo" in sys
 """
 
 
-@pytest.mark.parametrize("name", ["lstm", "stacked_lstm", "bilstm", "features"])
+@pytest.mark.parametrize("name", ["lstm", "stacked_lstm", "bilstm", "features", "folded"])
 def test_savedmodel_runs_in_a_process_without_zoo_and_predicts_like_the_run(runs, tmp_path, name):
     result = zoo.export(runs[name], "savedmodel", tmp_path / "sm")
     assert result.max_difference <= TOLERANCE and (tmp_path / "sm" / "1" / "saved_model.pb").is_file()
@@ -71,7 +74,7 @@ def test_savedmodel_runs_in_a_process_without_zoo_and_predicts_like_the_run(runs
     assert (tmp_path / "sm" / "MODEL_CARD.md").is_file()
 
 
-@pytest.mark.parametrize("name", ["lstm", "stacked_lstm", "bilstm", "features"])
+@pytest.mark.parametrize("name", ["lstm", "stacked_lstm", "bilstm", "features", "folded"])
 def test_onnx_runs_in_onnxruntime_and_in_the_engine_like_the_run(runs, tmp_path, name):
     import onnxruntime as ort
 
@@ -82,6 +85,8 @@ def test_onnx_runs_in_onnxruntime_and_in_the_engine_like_the_run(runs, tmp_path,
     session = ort.InferenceSession(str(tmp_path / "onnx" / "model.onnx"), providers=["CPUExecutionProvider"])
     rows, _ = clf._rows(x)  # padded token ids or raw features, as the run's own preprocessing makes them
     rows = np.asarray(clf.parts["standardize"](rows)) if clf.kind == "features" else rows.astype("int32")
+    if "fold" in clf.parts:  # the ONNX graph is the network: it takes the folded steps
+        rows = np.asarray(clf.parts["fold"](rows))
     expected = clf.predict_proba(x)
     got = session.run(None, {session.get_inputs()[0].name: rows})[0]
     np.testing.assert_allclose(got, expected, atol=1e-5)  # padded rows through the graph as they are
@@ -89,17 +94,17 @@ def test_onnx_runs_in_onnxruntime_and_in_the_engine_like_the_run(runs, tmp_path,
     np.testing.assert_allclose(engine.predict_proba(x), expected, atol=1e-5)
     assert engine.labels == clf.labels and engine.engine == "onnxruntime"
     preprocessing = json.loads((tmp_path / "onnx" / "preprocessing.json").read_text())
-    assert preprocessing["labels"] == clf.labels
+    assert preprocessing["labels"] == clf.labels and preprocessing["fold"]["size"] == clf.spec.fold
     if clf.kind == "text":
         assert preprocessing["tokenizer"]["vocabulary"] == clf.parts["tokenizer"].get_vocabulary()
 
 
-@pytest.mark.parametrize("name", ["lstm", "stacked_lstm", "bilstm", "features"])
+@pytest.mark.parametrize("name", ["lstm", "stacked_lstm", "bilstm", "features", "folded"])
 def test_litert_runs_in_ai_edge_litert_like_the_run(runs, tmp_path, name):
     pytest.importorskip("ai_edge_litert")
     from ai_edge_litert.interpreter import Interpreter
 
-    extra = {"seq_len": 16} if name == "features" else {}
+    extra = {"seq_len": 16} if name in ("features", "folded") else {}
     result = zoo.export(runs[name], "litert", tmp_path / "lite", **extra)
     assert result.max_difference <= TOLERANCE
     clf = zoo.load(runs[name])

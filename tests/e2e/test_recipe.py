@@ -150,3 +150,45 @@ def test_mixed_precision_trains_under_the_cosine_schedule_and_the_moving_average
     assert run.record.recipe["schedule"] == "cosine" and not hasattr(optimizer.inner_optimizer.learning_rate, "assign")
     probs = run.classifier.predict_proba([np.ones((6, 2), "float32") * 1000])
     assert np.allclose(probs.sum(axis=1), 1, atol=1e-3) and run.history["loss"][-1] < run.history["loss"][0]
+
+
+def long_series_file(path, n, seed, lengths=(200, 300)):
+    """Two classes told apart only by the level of each series' first 64 steps, then a long stretch of noise: an
+    LSTM must carry the start across every later step."""
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 2
+    seqs = []
+    for i in range(n):
+        s = rng.normal(size=(int(rng.integers(*lengths)), 1))
+        s[:64] += 1.0 if y[i] else -1.0
+        seqs.append(s)
+    np.savez(path, X=np.concatenate(seqs).astype("float32"), lengths=[len(s) for s in seqs], y=y)
+    return path, seqs, y
+
+
+def test_a_long_series_is_folded_inside_the_saved_model_and_trains_where_the_unfolded_one_does_not(tmp_path):
+    train, seqs, _ = long_series_file(tmp_path / "train.npz", 64, 0)
+    test, test_seqs, test_y = long_series_file(tmp_path / "test.npz", 60, 1)
+    size = recipe.choose_fold([len(s) for s in seqs])
+    assert size == -(-int(np.ceil(np.quantile([len(s) for s in seqs], 0.99))) // recipe.MAX_STEPS) >= 4
+    run = zoo.train("lstm", train, test=test, out=tmp_path / "run", seed=0, steps=400, verbose=0,
+                    hyperparameters={"units": 16})
+    assert run.record.recipe["fold"] == size and run.classifier.spec.fold == size
+    assert run.classifier.spec.parts == ("standardize", "fold", "network")
+    network = run.classifier.parts["network"]
+    assert network.input.shape[-1] == size and run.classifier.model.input.shape[-1] == 1  # raw series in
+    assert any(n.startswith(f"fold {size}: ") for n in run.notes)
+    assert run.metrics["accuracy"] >= 0.9
+
+    clf = zoo.load(tmp_path / "run")  # the raw series of any length, from a fresh load, as the run folded them
+    x = [s * 1.0 for s in test_seqs[:8]] + [test_seqs[8][:size * 3 + 1]]
+    expected = run.classifier.predict_proba(x)
+    np.testing.assert_allclose(clf.predict_proba(x), expected, atol=1e-6)
+    mean, std = run.classifier.parts["standardize"].mean.numpy(), run.classifier.parts["standardize"].std.numpy()
+    by_hand = [network(recipe.fold(((s - mean) / std)[None].astype("float32"), size)).numpy()[0] for s in x]
+    np.testing.assert_allclose(expected, by_hand, atol=1e-5)  # fold = side by side, the end padded and masked
+
+    flat = zoo.train("lstm", train, test=test, out=tmp_path / "flat", seed=0, steps=400, fold=1, verbose=0,
+                     hyperparameters={"units": 16})
+    assert flat.record.recipe["fold"] == 1 and flat.classifier.spec.parts == ("standardize", "network")
+    assert flat.metrics["accuracy"] <= 0.75  # the same budget over every step does not reach the start: why the rule
