@@ -127,6 +127,8 @@ def resolve_hyperparameters(arch: Any, overrides: dict[str, Any], splits: Splits
     overrides = dict(overrides)
     if splits.kind == "text":
         overrides["input"] = "tokens"
+        if config.fold not in (None, 1):
+            notes.append(f"--fold {config.fold} ignored: it folds numeric series, and this data is text")
         tokens = [recipe.words(t) for t in splits.train.x]
         if config.seq_len is not None:
             overrides["seq_len"] = config.seq_len

@@ -122,9 +122,10 @@ def test_sequence_length_and_vocabulary_come_from_the_data(tmp_path):
 def test_the_users_choices_win_over_every_rule(tmp_path):
     train, _ = text_file(tmp_path / "train.txt", 200, 1)
     run = zoo.train("bilstm", train, out=tmp_path / "run", seed=0, seq_len=12, epochs=3, steps=10_000,
-                    schedule="constant", val_split=0.2, patience=9, ema=0.95, verbose=0,
+                    schedule="constant", val_split=0.2, patience=9, ema=0.95, fold=3, verbose=0,
                     hyperparameters={**TINY, "vocab_size": 50})
     r = run.record.recipe
+    assert r["fold"] == 1 and "--fold 3 ignored: it folds numeric series, and this data is text" in run.notes
     optimizer = run.classifier.parts["network"].optimizer
     assert optimizer.use_ema and optimizer.ema_momentum == 0.95 and run.record.train.ema == 0.95
     assert any("the saved model use the weights' moving average (momentum 0.95 per step)" in n for n in run.notes)
