@@ -26,7 +26,8 @@ def _input_line(record: RunRecord) -> str:
                 f"longer than {spec.seq_len} tokens are cut")
     scaled = " (standardized inside the model: give raw units)" if "standardize" in spec.parts else ""
     folded = (f"; the model reads every {spec.fold} consecutive timesteps as one step of the network"
-              if spec.fold > 1 else "")
+              if spec.fold > 1 else "") + ("; the network also reads each series minus its own mean (inside the "
+                                           "model)" if spec.center else "")
     return (f"numeric sequences of shape (timesteps, {spec.num_features}){scaled}; an all-zero timestep is padding "
             f"and is ignored{folded}")
 

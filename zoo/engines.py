@@ -30,7 +30,7 @@ import numpy as np
 
 from .classifier import Predictor
 from .errors import ZooError
-from .recipe import fold
+from .recipe import center, fold
 from .record import ModelSpec
 
 ONNX_MODEL = "model.onnx"
@@ -107,6 +107,8 @@ class OnnxClassifier(Predictor):
         scale = preprocessing.get("standardize")
         self.statistics = (np.asarray(scale["mean"], "float32"), np.asarray(scale["std"], "float32")) if scale \
             else None
+        centred = preprocessing.get("center") or {}
+        self.center_scale = np.asarray(centred["scale"], "float32") if centred.get("scale") else None
         self.parts = min(2, _cores())
         self.small_session = self._faster(self.session, _session(model, self.parts)) if self.parts > 1 \
             else self.session
@@ -130,20 +132,23 @@ class OnnxClassifier(Predictor):
         return sessions[times.index(min(times))]
 
     def _features(self, seqs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """Standardized (padding kept at zero), folded where the run folds, all-zero steps dropped as Keras's
-        Masking skips them, padded."""
+        """Standardized (padding kept at zero), with its centred copy and folded where the run does that, all-zero
+        steps dropped as Keras's Masking skips them, padded."""
         kept, size = [], self.spec.fold
         for s in seqs:
             real = (s != 0).any(axis=1)
             if self.statistics is not None:
                 s = np.where(real[:, None], (s - self.statistics[0]) / self.statistics[1], 0).astype("float32")
                 real = (s != 0).any(axis=1)
+            if self.center_scale is not None:
+                s = center(s[None], self.center_scale)[0]
             if size > 1:  # as the saved model's Fold: the steps as given (cut to the length), side by side
                 s = fold(s[None, : self.spec.seq_len or len(s)], size)[0]
                 real = (s != 0).any(axis=1)
             kept.append(s[real][: self.spec.seq_len] if self.spec.seq_len else s[real])
         lengths = np.array([len(s) for s in kept])
-        rows = np.zeros((len(kept), max(1, int(lengths.max())), self.spec.num_features * size), "float32")
+        width = self.spec.num_features * size * (1 + self.spec.center)
+        rows = np.zeros((len(kept), max(1, int(lengths.max())), width), "float32")
         for i, s in enumerate(kept):
             rows[i, :len(s)] = s
         return rows, lengths

@@ -97,6 +97,11 @@ def preprocessing_record(classifier: Any) -> dict[str, Any]:
     if layer is not None:
         out["standardize"] = {"mean": layer.mean.numpy().tolist(), "std": layer.std.numpy().tolist(),
                               "padding": "all-zero timesteps stay zero"}
+    layer = classifier.parts.get("center")
+    out["center"] = None if layer is None else {
+        "scale": layer.scale.numpy().tolist(),
+        "how": "after standardizing, beside each series its copy minus its own mean (per feature, over its real "
+               "steps) divided by scale, padding left at zero"}
     out["fold"] = {"size": spec.fold, "how": "after standardizing, every `size` consecutive timesteps side by side "
                    "as one step of size x num_features (the end padded with all-zero steps)"}
     return out

@@ -1,5 +1,5 @@
 """The Keras layers behind :mod:`zoo.layers` (mask-aware blocks for the non-recurrent parts of a plugin's network)
-and the zoo's own preprocessing layers in saved models (:class:`Standardize`, :class:`Fold`).
+and the zoo's own preprocessing layers in saved models (:class:`Standardize`, :class:`Center`, :class:`Fold`).
 
 Importing this module imports Keras, so nothing imports it at start-up: :mod:`zoo.layers` loads it on the first
 use of one of its classes (``zoo.layers.MaskedConv1D``) or of :func:`zoo.layers.custom_objects`. Keras's own
@@ -200,6 +200,38 @@ class Standardize(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="zoo")
+class Center(keras.layers.Layer):
+    """Each series beside its copy minus its own mean, divided by ``scale``: ``(batch, steps, features)`` in,
+    ``(batch, steps, 2 * features)`` out, the mean taken per row and feature over the real steps (padding, the
+    all-zero steps, excluded) and padding left at zero, so the network's ``Masking`` still finds it. ``scale``
+    (one value per feature, :func:`zoo.recipe.center_scale`) is a non-trainable weight, saved with the model."""
+
+    def __init__(self, scale: Any = None, num_features: int | None = None, **kwargs: Any):
+        super().__init__(**kwargs)
+        self._initial = None if scale is None else np.asarray(scale, "float32").ravel()
+        self.num_features = int(num_features if num_features is not None else len(self._initial))
+
+    def build(self, input_shape: Any) -> None:
+        self.scale = self.add_weight(name="scale", shape=(self.num_features,), trainable=False,
+                                     initializer="ones" if self._initial is None
+                                     else keras.initializers.Constant(self._initial))
+
+    def call(self, x: Any) -> Any:
+        real = ops.cast(ops.any(ops.not_equal(x, 0), axis=-1, keepdims=True), x.dtype)
+        mean = ops.sum(x * real, axis=1, keepdims=True) / ops.maximum(ops.sum(real, axis=1, keepdims=True), 1.0)
+        return ops.concatenate([x, (x - mean) * real / self.scale], axis=-1)
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        return (*input_shape[:2], 2 * input_shape[2])
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        return None  # the network masks the padding itself
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "num_features": self.num_features}
+
+
+@keras.saving.register_keras_serializable(package="zoo")
 class Fold(keras.layers.Layer):
     """Every ``size`` consecutive timesteps side by side as one: ``(batch, steps, features)`` in,
     ``(batch, ceil(steps / size), size * features)`` out, the end padded with zero steps (padding). A folded step
@@ -229,4 +261,4 @@ class Fold(keras.layers.Layer):
 
 # every class a saved zoo model may hold (zoo.layers.custom_objects gives them to load_model)
 LAYERS = (MaskedConv1D, MaskedGlobalAveragePooling1D, MaskedGlobalMaxPooling1D, AttentionPooling1D, Standardize,
-          Fold)
+          Center, Fold)

@@ -45,7 +45,7 @@ def custom_objects() -> dict[str, type]:
     never needs to declare them in its catalog's ``custom_objects``.
 
     >>> sorted(custom_objects())  # doctest: +NORMALIZE_WHITESPACE
-    ['zoo>AttentionPooling1D', 'zoo>Fold', 'zoo>MaskedConv1D', 'zoo>MaskedGlobalAveragePooling1D',
+    ['zoo>AttentionPooling1D', 'zoo>Center', 'zoo>Fold', 'zoo>MaskedConv1D', 'zoo>MaskedGlobalAveragePooling1D',
      'zoo>MaskedGlobalMaxPooling1D', 'zoo>Standardize']
     """
     from . import keras_layers

@@ -145,12 +145,12 @@ def resolve_hyperparameters(arch: Any, overrides: dict[str, Any], splits: Splits
     else:
         size = fold_size(splits, config)
         seq_len = overrides.get("seq_len", config.seq_len)  # None: variable length, padding masked
-        overrides.update(input="features", num_features=int(splits.train.x[0].shape[1]) * size,
+        overrides.update(input="features", num_features=int(splits.train.x[0].shape[1]) * size * (1 + bool(config.center)),
                          seq_len=None if seq_len is None else -(-seq_len // size))
         if size > 1:
             longest = max(len(s) for s in splits.train.x)
             notes.append(f"fold {size}: the network reads every {size} consecutive timesteps as one step of "
-                         f"{size} x {splits.train.x[0].shape[1]} features ({longest} timesteps -> "
+                         f"{size} x {splits.train.x[0].shape[1] * (1 + config.center)} features ({longest} timesteps -> "
                          f"{-(-longest // size)} steps; at most {recipe.MAX_STEPS} for "
                          f"{recipe.SEQ_LEN_QUANTILE:.0%} of the training rows); the saved model takes the series "
                          "as given; --fold 1 turns it off")
@@ -176,12 +176,14 @@ class Encoded:
     tokenizer: Any = None  # text: the adapted TextVectorization
     statistics: tuple | None = None  # numbers: the training (mean, std) per feature, or None (not standardized)
     fold: int = 1  # numbers: timesteps per network step (zoo.recipe.choose_fold)
+    center: np.ndarray | None = None  # numbers: the centred copy's scale (zoo.recipe.center), or None (no copy)
 
 
-def encode_inputs(splits: Splits, hp: Any, standardize: bool, notes: list[str], fold: int = 1) -> Encoded:
-    """Token ids from a tokenizer adapted to the training texts, or right-padded (standardized) features, every
-    ``fold`` timesteps side by side (``hp`` is the network's: ``fold`` times the features, a ``fold``-th of the
-    steps)."""
+def encode_inputs(splits: Splits, hp: Any, standardize: bool, notes: list[str], fold: int = 1,
+                  center: bool = False) -> Encoded:
+    """Token ids from a tokenizer adapted to the training texts, or right-padded (standardized) features, with
+    their centred copy beside them if ``center``, every ``fold`` timesteps side by side (``hp`` is the network's:
+    twice the features with the copy, ``fold`` times with the fold, a ``fold``-th of the steps)."""
     if splits.kind == "text":
         import keras
 
@@ -195,11 +197,18 @@ def encode_inputs(splits: Splits, hp: Any, standardize: bool, notes: list[str], 
     if statistics is not None:
         notes.append("features standardized with the training mean and standard deviation of each (inside the "
                      "saved model, which takes raw units); --no-standardize turns it off")
+    scaled = [None if ds is None else [(s - statistics[0]) / statistics[1] for s in ds.x] if statistics else ds.x
+              for ds in (splits.train, splits.val)]
+    scale = recipe.center_scale(scaled[0]) if center else None
+    if center:
+        notes.append("centred copy: beside each series the network reads it minus its own mean (per feature, scaled "
+                     "by the training series' spread about their means; inside the saved model)")
     seq_len = None if hp.seq_len is None else hp.seq_len * fold
-    x = [None if ds is None else recipe.fold(pad_features([(s - statistics[0]) / statistics[1] for s in ds.x]
-                                                          if statistics else ds.x, seq_len), fold)
-         for ds in (splits.train, splits.val)]
-    return Encoded(x[0], x[1], statistics=statistics, fold=fold)
+    x = []
+    for seqs in scaled:
+        padded = None if seqs is None else pad_features(seqs, seq_len)
+        x.append(None if seqs is None else recipe.fold(recipe.center(padded, scale) if center else padded, fold))
+    return Encoded(x[0], x[1], statistics=statistics, fold=fold, center=scale)
 
 
 __all__ = ["Encoded", "Splits", "encode_inputs", "fold_size", "prepare_data", "resolve_architecture",

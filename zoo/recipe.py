@@ -125,6 +125,32 @@ def fold(x: np.ndarray, size: int) -> np.ndarray:
     return x.reshape(rows, (steps + pad) // size, size * width)
 
 
+def center_scale(seqs: list[np.ndarray]) -> np.ndarray:
+    """Per feature, the standard deviation of the training series about their own means (every real step of every
+    series): what :func:`center` divides the centred copy by, so it has unit scale however much the series'
+    levels vary; a feature constant within every series gets 1.
+
+    >>> center_scale([np.array([[1.0, 5.0], [3.0, 5.0]]), np.array([[10.0, 7.0], [12.0, 7.0]])]).tolist()
+    [1.0, 1.0]
+    """
+    deviations = np.concatenate([s - s.mean(axis=0) for s in seqs]).astype("float64")
+    std = deviations.std(axis=0)
+    return np.where(std > 1e-8, std, 1.0).astype("float32")
+
+
+def center(x: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Padded features ``(rows, steps, features)`` with each row's copy minus its own mean (per feature, over its
+    real steps) divided by ``scale`` (:func:`center_scale`) beside them: ``(rows, steps, 2 * features)``; padding
+    (all-zero steps) stays zero. What the saved model's :class:`zoo.keras_layers.Center` does.
+
+    >>> center(np.array([[[1.0], [3.0], [0.0]]], "float32"), np.array([2.0], "float32")).tolist()
+    [[[1.0, -0.5], [3.0, 0.5], [0.0, 0.0]]]
+    """
+    real = (x != 0).any(axis=2, keepdims=True)
+    mean = (x * real).sum(axis=1, keepdims=True) / np.maximum(real.sum(axis=1, keepdims=True), 1)
+    return np.concatenate([x, np.where(real, (x - mean) / scale, 0)], axis=2).astype(x.dtype)
+
+
 def choose_budget(rows: int, batch_size: int, validation: bool, steps: int | None = None,
                   epochs: int | None = None, patience: int | None = None) -> Budget:
     """The step budget for ``rows`` training rows; ``steps``, ``epochs`` and ``patience`` override the rules.
@@ -195,10 +221,11 @@ class Recipe:
     vocab_size: int | None = None
     standardize: bool = False
     fold: int = 1
+    center: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-__all__ = ["Budget", "Recipe", "choose_budget", "choose_fold", "choose_seq_len", "choose_vocab_size",
+__all__ = ["Budget", "Recipe", "center", "center_scale", "choose_budget", "choose_fold", "choose_seq_len", "choose_vocab_size",
            "feature_statistics", "fold", "learning_rate_schedule", "resolve_schedule", "words"]

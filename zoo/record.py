@@ -47,6 +47,7 @@ class ModelSpec:
     seq_len: int | None = None  # the tokenizer's output length, or the features' padded length (None: any)
     num_features: int | None = None  # the raw series' features, before any fold
     fold: int = 1  # numbers: timesteps the network reads as one step (the model's Fold part)
+    center: bool = False  # numbers: each series' copy minus its own mean beside it (the model's Center part)
     custom_objects: tuple = ()  # "module:Class" names the plugin declared for loading its layers
 
     def to_dict(self) -> dict[str, Any]:

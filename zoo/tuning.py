@@ -154,7 +154,8 @@ def tune(
     keras.utils.set_random_seed(seed)
     if "vocab_size" in space:  # tokenize once with the largest vocabulary; trials cut it down (_trial_fit)
         hp = hp.replace(vocab_size=max([*(arch.schema["vocab_size"].search or []), hp.vocab_size]))
-    encoded = encode_inputs(splits, hp, standardize=True, notes=[], fold=fold_size(splits, config))
+    encoded = encode_inputs(splits, hp, standardize=True, notes=[], fold=fold_size(splits, config),
+                            center=config.center and splits.kind != "text")
     yt, yv = (targets(y, splits.num_classes, hp.labels) for y in (splits.y_train, splits.y_val))
     hypermodel = kt.HyperModel()  # this run's build and fit, as the instance's own functions: no subclass needed
     hypermodel.build = functools.partial(_trial_model, arch=arch, space=space, num_classes=splits.num_classes,

@@ -31,9 +31,9 @@ def runs(tmp_path_factory, keyword_file):
                               hyperparameters=hp).out
     out["features"] = zoo.train("bilstm", d / "train.npz", out=d / "features", seed=0, steps=40, verbose=0,
                                 hyperparameters={"units": 6}).out
-    # every 3 timesteps as one step (lengths 3-14: most rows end inside a folded step)
-    out["folded"] = zoo.train("lstm", d / "train.npz", out=d / "folded", seed=0, steps=40, fold=3, verbose=0,
-                              hyperparameters={"units": 6}).out
+    # with the centred copy, every 3 timesteps as one step (lengths 3-14: most rows end inside a folded step)
+    out["folded"] = zoo.train("lstm", d / "train.npz", out=d / "folded", seed=0, steps=40, fold=3, center=True,
+                              verbose=0, hyperparameters={"units": 6}).out
     return out
 
 
@@ -85,8 +85,9 @@ def test_onnx_runs_in_onnxruntime_and_in_the_engine_like_the_run(runs, tmp_path,
     session = ort.InferenceSession(str(tmp_path / "onnx" / "model.onnx"), providers=["CPUExecutionProvider"])
     rows, _ = clf._rows(x)  # padded token ids or raw features, as the run's own preprocessing makes them
     rows = np.asarray(clf.parts["standardize"](rows)) if clf.kind == "features" else rows.astype("int32")
-    if "fold" in clf.parts:  # the ONNX graph is the network: it takes the folded steps
-        rows = np.asarray(clf.parts["fold"](rows))
+    for part in ("center", "fold"):  # the ONNX graph is the network: it takes the centred, folded steps
+        if part in clf.parts:
+            rows = np.asarray(clf.parts[part](rows))
     expected = clf.predict_proba(x)
     got = session.run(None, {session.get_inputs()[0].name: rows})[0]
     np.testing.assert_allclose(got, expected, atol=1e-5)  # padded rows through the graph as they are

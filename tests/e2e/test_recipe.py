@@ -193,3 +193,45 @@ def test_a_long_series_is_folded_inside_the_saved_model_and_trains_where_the_unf
                      hyperparameters={"units": 16})
     assert flat.record.recipe["fold"] == 1 and flat.classifier.spec.parts == ("standardize", "network")
     assert flat.metrics["accuracy"] <= 0.75  # the same budget over every step does not reach the start: why the rule
+
+
+def level_file(path, n, seed, level=10.0):
+    """Two classes told apart by the direction of a ramp of amplitude 1, on a level drawn per series with a spread
+    of ``level``: standardized over the whole training set, the ramp is a tenth of the spread."""
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 2
+    seqs = []
+    for i in range(n):
+        t = np.linspace(-1, 1, int(rng.integers(10, 20)))[:, None]
+        ramp = rng.normal(0, level) + (t if y[i] else -t) + 0.2 * rng.normal(size=t.shape)
+        seqs.append(np.hstack([ramp, rng.normal(size=t.shape)]))
+    np.savez(path, X=np.concatenate(seqs).astype("float32"), lengths=[len(s) for s in seqs], y=y)
+    return path, seqs
+
+
+def test_the_centred_copy_is_inside_the_saved_model_and_learns_a_shape_on_a_random_level(tmp_path):
+    train, seqs = level_file(tmp_path / "train.npz", 40, 0)
+    test, test_seqs = level_file(tmp_path / "test.npz", 100, 1)
+    run = zoo.train("lstm", train, test=test, out=tmp_path / "run", seed=0, steps=300, center=True, verbose=0,
+                    hyperparameters={"units": 4})
+    assert run.classifier.spec.parts == ("standardize", "center", "network") and run.record.recipe["center"]
+    assert run.classifier.parts["network"].input.shape[-1] == 4 and run.classifier.model.input.shape[-1] == 2
+    standardize, centre = run.classifier.parts["standardize"], run.classifier.parts["center"]
+    mean, std = standardize.mean.numpy(), standardize.std.numpy()
+    scaled = [(s - mean) / std for s in seqs]
+    np.testing.assert_allclose(centre.scale.numpy(), np.concatenate([s - s.mean(0) for s in scaled]).std(0),
+                               rtol=1e-4)  # the copy's own training spread
+    assert run.metrics["accuracy"] >= 0.85
+
+    clf = zoo.load(tmp_path / "run")
+    x = [s * 1.0 for s in test_seqs[:8]]
+    expected = run.classifier.predict_proba(x)
+    np.testing.assert_allclose(clf.predict_proba(x), expected, atol=1e-6)
+    network, scale = run.classifier.parts["network"], centre.scale.numpy()
+    by_hand = [network(recipe.center(((s - mean) / std)[None].astype("float32"), scale)).numpy()[0] for s in x]
+    np.testing.assert_allclose(expected, by_hand, atol=1e-5)  # each row's own mean, whatever the batch's padding
+
+    plain = zoo.train("lstm", train, test=test, out=tmp_path / "plain", seed=0, steps=300, verbose=0,
+                      hyperparameters={"units": 4})
+    assert plain.classifier.spec.parts == ("standardize", "network") and not plain.record.recipe["center"]
+    assert plain.metrics["accuracy"] <= 0.65  # the ramp drowns in the levels' spread: why the copy exists
