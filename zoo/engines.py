@@ -140,10 +140,11 @@ class OnnxClassifier(Predictor):
             if self.statistics is not None:
                 s = np.where(real[:, None], (s - self.statistics[0]) / self.statistics[1], 0).astype("float32")
                 real = (s != 0).any(axis=1)
-            if self.center_scale is not None:
-                s = center(s[None], self.center_scale)[0]
-            if size > 1:  # as the saved model's Fold: the steps as given (cut to the length), side by side
-                s = fold(s[None, : self.spec.seq_len or len(s)], size)[0]
+            if self.center_scale is not None or size > 1:  # as the saved model: the steps as given, cut to
+                s = s[: self.spec.seq_len or len(s)]          # the length, then centred and folded
+                if self.center_scale is not None:
+                    s = center(s[None], self.center_scale)[0]
+                s = fold(s[None], size)[0]
                 real = (s != 0).any(axis=1)
             kept.append(s[real][: self.spec.seq_len] if self.spec.seq_len else s[real])
         lengths = np.array([len(s) for s in kept])

@@ -102,8 +102,8 @@ def preprocessing_record(classifier: Any) -> dict[str, Any]:
         "scale": layer.scale.numpy().tolist(),
         "how": "after standardizing, beside each series its copy minus its own mean (per feature, over its real "
                "steps) divided by scale, padding left at zero"}
-    out["fold"] = {"size": spec.fold, "how": "after standardizing, every `size` consecutive timesteps side by side "
-                   "as one step of size x num_features (the end padded with all-zero steps)"}
+    out["fold"] = {"size": spec.fold, "how": "after standardizing (and centring), every `size` consecutive timesteps "
+                   "side by side as one step (the end padded with all-zero steps)"}
     return out
 
 
@@ -267,7 +267,8 @@ def _write_litert(classifier: Any, staging: Path, seq_len: int | None) -> tuple[
                            "savedmodel instead.") from None
     (staging / "model.tflite").write_bytes(data)
     preprocessing = preprocessing_record(classifier) if classifier.kind == "text" else {
-        **preprocessing_record(classifier), "standardize": None}  # the .tflite standardizes features itself
+        **preprocessing_record(classifier), "standardize": None, "center": None,
+        "fold": {"size": 1}}  # the .tflite standardizes, centres and folds features itself
     preprocessing["litert"] = {"input_shape": list(shape), "padding": "right, with 0"}
     atomic_write_json(staging / PREPROCESSING, preprocessing)
     return _check_litert(classifier, data, length), len(sample_inputs(classifier)), f"LiteRT, input {list(shape)}"

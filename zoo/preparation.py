@@ -129,6 +129,8 @@ def resolve_hyperparameters(arch: Any, overrides: dict[str, Any], splits: Splits
         overrides["input"] = "tokens"
         if config.fold not in (None, 1):
             notes.append(f"--fold {config.fold} ignored: it folds numeric series, and this data is text")
+        if config.center:
+            notes.append("--center ignored: it centres numeric series, and this data is text")
         tokens = [recipe.words(t) for t in splits.train.x]
         if config.seq_len is not None:
             overrides["seq_len"] = config.seq_len
@@ -145,15 +147,17 @@ def resolve_hyperparameters(arch: Any, overrides: dict[str, Any], splits: Splits
     else:
         size = fold_size(splits, config)
         seq_len = overrides.get("seq_len", config.seq_len)  # None: variable length, padding masked
-        overrides.update(input="features", num_features=int(splits.train.x[0].shape[1]) * size * (1 + bool(config.center)),
+        width = int(splits.train.x[0].shape[1]) * (1 + bool(config.center))
+        overrides.update(input="features", num_features=width * size,
                          seq_len=None if seq_len is None else -(-seq_len // size))
         if size > 1:
-            longest = max(len(s) for s in splits.train.x)
+            longest = min(max(len(s) for s in splits.train.x), seq_len or np.inf)
+            rounded = (f"; seq_len {seq_len} rounded up to {overrides['seq_len'] * size}, a multiple of the fold"
+                       if seq_len and seq_len % size else "")
             notes.append(f"fold {size}: the network reads every {size} consecutive timesteps as one step of "
-                         f"{size} x {splits.train.x[0].shape[1] * (1 + config.center)} features ({longest} timesteps -> "
-                         f"{-(-longest // size)} steps; at most {recipe.MAX_STEPS} for "
-                         f"{recipe.SEQ_LEN_QUANTILE:.0%} of the training rows); the saved model takes the series "
-                         "as given; --fold 1 turns it off")
+                         f"{size} x {width} features ({longest} timesteps -> {-(-longest // size)} steps; at most "
+                         f"{recipe.MAX_STEPS} for {recipe.SEQ_LEN_QUANTILE:.0%} of the training rows){rounded}; the "
+                         "saved model takes the series as given; --fold 1 turns it off")
     return arch.hyperparameters(**overrides)
 
 
@@ -164,7 +168,8 @@ def fold_size(splits: Splits, config: TrainConfig) -> int:
         return 1
     if config.fold is not None:
         return config.fold
-    return recipe.choose_fold([len(s) for s in splits.train.x])
+    seq_len = config.seq_len if config.seq_len is not None else config.hyperparameters.get("seq_len")
+    return recipe.choose_fold([min(len(s), seq_len or len(s)) for s in splits.train.x])  # as the network sees them
 
 
 @dataclass

@@ -294,7 +294,11 @@ class RunDir:
         if latest is None:
             return None
         model.optimizer.build(model.trainable_variables)  # else Keras skips the optimizer's saved state
-        model.load_weights(latest / "last.weights.h5")
+        try:
+            model.load_weights(latest / "last.weights.h5")
+        except ValueError as e:  # e.g. a run begun by an older zoo that built a different network
+            raise ZooError(f"{latest}: the checkpoint does not fit the network this run builds ({str(e)[:160]}); "
+                           "train it again without --resume.") from None
         with np.load(latest / "seeds.npz") as saved:
             for var, key in zip(_seed_states(model), sorted(saved.files, key=lambda k: int(k.split("_")[1]))):
                 var.assign(saved[key])

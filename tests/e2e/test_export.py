@@ -34,6 +34,9 @@ def runs(tmp_path_factory, keyword_file):
     # with the centred copy, every 3 timesteps as one step (lengths 3-14: most rows end inside a folded step)
     out["folded"] = zoo.train("lstm", d / "train.npz", out=d / "folded", seed=0, steps=40, fold=3, center=True,
                               verbose=0, hyperparameters={"units": 6}).out
+    # a fixed length that is not a multiple of the fold
+    out["fixed"] = zoo.train("lstm", d / "train.npz", out=d / "fixed", seed=0, steps=40, fold=3, center=True,
+                             seq_len=8, verbose=0, hyperparameters={"units": 6}).out
     return out
 
 
@@ -109,6 +112,10 @@ def test_litert_runs_in_ai_edge_litert_like_the_run(runs, tmp_path, name):
     result = zoo.export(runs[name], "litert", tmp_path / "lite", **extra)
     assert result.max_difference <= TOLERANCE
     clf = zoo.load(runs[name])
+    preprocessing = json.loads((tmp_path / "lite" / "preprocessing.json").read_text())
+    if clf.kind == "features":  # the .tflite does these itself: a runtime following the file must not
+        assert preprocessing["standardize"] is None and preprocessing["center"] is None
+        assert preprocessing["fold"]["size"] == 1
     interpreter = Interpreter(model_path=str(tmp_path / "lite" / "model.tflite"))
     interpreter.allocate_tensors()
     inp, out = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
@@ -152,3 +159,17 @@ def test_the_onnxruntime_engine_predicts_a_run_and_serves_the_same_api(runs):
     texts = ["i feel so happy", "rage and mad", "", "blue cry down today"] * 20  # 80 rows: run in two halves
     np.testing.assert_allclose(engine.predict_proba(texts), keras_clf.predict_proba(texts), atol=1e-5)
     assert [p["label"] for p in engine.predict(texts[:4])] == [p["label"] for p in keras_clf.predict(texts[:4])]
+
+
+def test_a_fixed_length_is_cut_before_centring_and_folding_in_every_engine(runs, tmp_path):
+    clf = zoo.load(runs["fixed"])
+    assert clf.spec.seq_len == 9 and clf.spec.fold == 3 and clf.spec.center  # 8 rounded up to the fold
+    assert any("seq_len 8 rounded up to 9, a multiple of the fold" in n for n in clf.record.notes)
+    rng = np.random.default_rng(7)
+    x = [rng.normal(500, 50, size=(k, 4)).astype("float32") for k in (1, 4, 9, 10, 14)]
+    x.append(np.concatenate([x[2], 1000 + x[4][:5]]))  # the steps past the length would move the mean
+    expected = clf.predict_proba(x)
+    np.testing.assert_allclose(expected[5], clf.predict_proba([x[2]])[0], atol=1e-6)  # only 9 steps are read
+    zoo.export(runs["fixed"], "onnx", tmp_path / "onnx")
+    engine = zoo.load(tmp_path / "onnx", engine="onnxruntime")
+    np.testing.assert_allclose(engine.predict_proba(x), expected, atol=1e-5)
