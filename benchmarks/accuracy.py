@@ -4,6 +4,8 @@ written by hand in plain Keras (benchmarks/baselines.py). Not part of CI.
     python benchmarks/accuracy.py [--datasets a,b] [--archs lstm,stacked_lstm,bilstm] [--seeds 0,1,2]
     python benchmarks/accuracy.py --select --option schedule=constant --tag constant   # a recipe variant
     python benchmarks/accuracy.py --table                                               # the README's table
+    python benchmarks/accuracy.py --select --out benchmarks/results/selection.json --compare fold64,nofold \
+        --datasets ucr-osuleaf,ucr-arrowhead --archs lstm,bilstm                         # candidates side by side
 
 Each cell (data set, architecture, seed) runs `zoo.train` exactly as a user would with the files panel.py writes,
 and is merged into the results file as soon as it finishes (a long run keeps what it measured; cells already in
@@ -150,6 +152,32 @@ def table(path: Path, baselines: Path, tag: str = "default", mode: str = "test")
     return "\n".join(lines + ([""] + legend if legend else []) + ([""] + [f"Other cells: {cpus[0]}."] if others else []))
 
 
+def compare(path: Path, tags: list[str], datasets: list[str], archs: list[str], mode: str = "select") -> str:
+    """Candidates side by side: one row per tag, one column per (data set, architecture), mean accuracy over the
+    seeds each has (n shown where it is not 3), the best of each column in bold."""
+    rows = [r for r in load_results(path)["results"] if r["mode"] == mode]
+    cols = [(d, a) for d in datasets for a in archs
+            if any(r["dataset"] == d and r["architecture"] == a and r["tag"] in tags for r in rows)]
+    cells = {}
+    for tag in tags:
+        for col in cols:
+            acc = [r["accuracy"] for r in rows if (r["dataset"], r["architecture"]) == col and r["tag"] == tag]
+            cells[tag, col] = (statistics.fmean(acc), len(acc)) if acc else None
+    best = {col: max((cells[t, col][0] for t in tags if cells[t, col]), default=None) for col in cols}
+    lines = ["| candidate | " + " | ".join(f"{d} `{a}`" for d, a in cols) + " |", "|---" * (len(cols) + 1) + "|"]
+    for tag in tags:
+        out = []
+        for col in cols:
+            cell = cells[tag, col]
+            if cell is None:
+                out.append("-")
+                continue
+            text = f"{cell[0]:.4f}" + (f" (n={cell[1]})" if cell[1] != 3 else "")
+            out.append(f"**{text}**" if cell[0] == best[col] and sum(bool(cells[t, col]) for t in tags) > 1 else text)
+        lines.append(f"| {tag} | " + " | ".join(out) + " |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--datasets", default=",".join(panel.NAMES))
@@ -162,8 +190,13 @@ def main() -> None:
     parser.add_argument("--out", default=str(RESULTS / "accuracy.json"))
     parser.add_argument("--baselines", default=str(RESULTS / "baselines.json"))
     parser.add_argument("--table", action="store_true", help="print the table and exit")
+    parser.add_argument("--compare", metavar="TAG,TAG", help="print the candidates named side by side and exit")
     args = parser.parse_args()
     out = Path(args.out)
+    if args.compare:
+        print(compare(out, args.compare.split(","), args.datasets.split(","), args.archs.split(","),
+                      "select" if args.select else "test"))
+        return
     if args.table:
         print(table(out, Path(args.baselines), args.tag, "select" if args.select else "test"))
         return
