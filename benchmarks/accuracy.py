@@ -148,8 +148,8 @@ def table(path: Path, baselines: Path, tag: str = "default", mode: str = "test")
             lines.append(f"| {name} | `{arch}` | {spread([r['accuracy'] for r in a], mark(a))} | "
                          f"{spread([r['accuracy'] for r in b], mark(b))} | {spread([r['macro_f1'] for r in a])} | "
                          f"{spread([r['macro_f1'] for r in b])} | {secs} |")
-    legend = [f"{marks[cpu]}: measured on {cpu} (all seeds or some)" for cpu in others]
-    return "\n".join(lines + ([""] + legend if legend else []) + ([""] + [f"Other cells: {cpus[0]}."] if others else []))
+    legend = [f"{marks[cpu]}: measured on {cpu} (every seed, or some)" for cpu in others]
+    return "\n".join(lines + ([""] + ["; ".join(legend) + f"; the other cells on {cpus[0]}."] if others else []))
 
 
 def compare(path: Path, tags: list[str], datasets: list[str], archs: list[str], mode: str = "select") -> str:
