@@ -212,9 +212,10 @@ class TrainConfig:
     standardize: bool = option(True, "numeric features: shift and scale each feature by its training mean and "
                                      "standard deviation, inside the saved model", check=_bool,
                                negative="--no-standardize")
-    center: bool = option(False, "numeric features: beside each series, give the network the series minus its own "
-                                 "mean (per feature, over its real steps), so a class told apart by shape rather "
-                                 "than level is learned from a copy without the level", check=_bool)
+    center: bool = option(True, "numeric features: beside each series, give the network the series minus its own "
+                                "mean (per feature, over its real steps), so a class told apart by shape rather "
+                                "than level is learned from a copy without the level, inside the saved model",
+                          check=_bool, negative="--no-center")
     fold: int | None = option(None, "numeric features: feed the network every FOLD consecutive timesteps as one "
                                     "(FOLD times the features), so a long series is fewer, wider steps (default: "
                                     "from the data, at most 64 steps for most rows; 1 turns it off)",

@@ -32,7 +32,7 @@ def test_standardization_is_inside_the_saved_model_and_leaves_padding_alone(tmp_
     train, seqs = numeric_file(tmp_path / "train.npz", 40, 0)
     run = zoo.train("lstm", train, out=tmp_path / "run", seed=0, steps=600, verbose=0, hyperparameters=TINY)
     config = json.loads((tmp_path / "run" / "config.json").read_text())
-    assert config["model"]["parts"] == ["standardize", "network"] and config["recipe"]["standardize"] is True
+    assert config["model"]["parts"] == ["standardize", "center", "network"] and config["recipe"]["standardize"]
     layer = run.classifier.parts["standardize"]
     steps = np.concatenate(seqs)  # every real timestep of the training data, no padding
     np.testing.assert_allclose(layer.mean.numpy(), steps.mean(axis=0), rtol=1e-5)
@@ -50,8 +50,8 @@ def test_standardization_is_inside_the_saved_model_and_leaves_padding_alone(tmp_
 
 def test_without_standardization_the_same_raw_data_does_not_train(tmp_path):
     train, _ = numeric_file(tmp_path / "train.npz", 40, 0)
-    run = zoo.train("lstm", train, out=tmp_path / "raw", seed=0, steps=200, standardize=False, verbose=0,
-                    hyperparameters=TINY)
+    run = zoo.train("lstm", train, out=tmp_path / "raw", seed=0, steps=200, standardize=False, center=False,
+                    verbose=0, hyperparameters=TINY)  # (the centred copy, scaled, would rescue it)
     assert json.loads((tmp_path / "raw" / "config.json").read_text())["model"]["parts"] == []
     assert run.metrics["accuracy"] <= 0.6  # saturated: why the rule exists
 
@@ -134,8 +134,8 @@ def test_the_users_choices_win_over_every_rule(tmp_path):
     assert r["budget"]["epochs"] == 3 and r["budget"]["patience"] == 9 and r["schedule"] == "constant"
     assert float(run.classifier.parts["network"].optimizer.learning_rate) == pytest.approx(0.003)
     numbers, _ = numeric_file(tmp_path / "n.npz", 20, 2)
-    run = zoo.train("lstm", numbers, out=tmp_path / "n", seed=0, steps=32, standardize=False, verbose=0,
-                    hyperparameters=TINY)
+    run = zoo.train("lstm", numbers, out=tmp_path / "n", seed=0, steps=32, standardize=False, center=False,
+                    verbose=0, hyperparameters=TINY)
     assert run.record.recipe["standardize"] is False and run.classifier.spec.parts == ()
 
 
@@ -172,8 +172,8 @@ def test_a_long_series_is_folded_inside_the_saved_model_and_trains_where_the_unf
     test, test_seqs, test_y = long_series_file(tmp_path / "test.npz", 60, 1)
     size = recipe.choose_fold([len(s) for s in seqs])
     assert size == -(-int(np.ceil(np.quantile([len(s) for s in seqs], 0.99))) // recipe.MAX_STEPS) >= 4
-    run = zoo.train("lstm", train, test=test, out=tmp_path / "run", seed=0, steps=400, verbose=0,
-                    hyperparameters={"units": 16})
+    run = zoo.train("lstm", train, test=test, out=tmp_path / "run", seed=0, steps=400, center=False, verbose=0,
+                    hyperparameters={"units": 16})  # the fold alone (test_the_centred_copy... has both parts)
     assert run.record.recipe["fold"] == size and run.classifier.spec.fold == size
     assert run.classifier.spec.parts == ("standardize", "fold", "network")
     network = run.classifier.parts["network"]
@@ -189,8 +189,8 @@ def test_a_long_series_is_folded_inside_the_saved_model_and_trains_where_the_unf
     by_hand = [network(recipe.fold(((s - mean) / std)[None].astype("float32"), size)).numpy()[0] for s in x]
     np.testing.assert_allclose(expected, by_hand, atol=1e-5)  # fold = side by side, the end padded and masked
 
-    flat = zoo.train("lstm", train, test=test, out=tmp_path / "flat", seed=0, steps=400, fold=1, verbose=0,
-                     hyperparameters={"units": 16})
+    flat = zoo.train("lstm", train, test=test, out=tmp_path / "flat", seed=0, steps=400, fold=1, center=False,
+                     verbose=0, hyperparameters={"units": 16})
     assert flat.record.recipe["fold"] == 1 and flat.classifier.spec.parts == ("standardize", "network")
     assert flat.metrics["accuracy"] <= 0.75  # the same budget over every step does not reach the start: why the rule
 
@@ -231,7 +231,7 @@ def test_the_centred_copy_is_inside_the_saved_model_and_learns_a_shape_on_a_rand
     by_hand = [network(recipe.center(((s - mean) / std)[None].astype("float32"), scale)).numpy()[0] for s in x]
     np.testing.assert_allclose(expected, by_hand, atol=1e-5)  # each row's own mean, whatever the batch's padding
 
-    plain = zoo.train("lstm", train, test=test, out=tmp_path / "plain", seed=0, steps=300, verbose=0,
+    plain = zoo.train("lstm", train, test=test, out=tmp_path / "plain", seed=0, steps=300, center=False, verbose=0,
                       hyperparameters={"units": 4})
     assert plain.classifier.spec.parts == ("standardize", "network") and not plain.record.recipe["center"]
     assert plain.metrics["accuracy"] <= 0.65  # the ramp drowns in the levels' spread: why the copy exists

@@ -200,7 +200,8 @@ def test_features_npz_trains_with_variable_length(tmp_path):
     np.savez(tmp_path / "test.npz", X=np.concatenate(test), lengths=[len(s) for s in test], y=np.arange(30) % 3)
     run = zoo.train("bilstm", tmp_path / "train.npz", test=tmp_path / "test.npz", out=tmp_path / "run", epochs=8,
                     seed=0, overrides={"units": 8, "learning_rate": 0.02}, verbose=0)
-    assert run.hyperparameters["input"] == "features" and run.hyperparameters["num_features"] == 4
+    assert run.hyperparameters["input"] == "features" and run.classifier.spec.num_features == 4
+    assert run.hyperparameters["num_features"] == 8  # the network's: each series and its centred copy
     assert run.hyperparameters["seq_len"] is None
     assert run.metrics["split"] == "test" and run.metrics["accuracy"] >= 0.8
     clf = zoo.load(tmp_path / "run")
