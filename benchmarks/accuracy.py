@@ -122,12 +122,12 @@ def spread(values: list[float], mark: str = "") -> str:
 
 def table(path: Path, baselines: Path, tag: str = "default", mode: str = "test") -> str:
     """The README's table: the zoo's default recipe against the hand-written network, mean ± std over seeds."""
-    ours = [r for r in load_results(path)["results"] if r["tag"] == tag and r["mode"] == mode]
-    theirs = json.loads(baselines.read_text())["results"] if baselines.exists() else []
-    for rows, meta in ((ours, load_results(path)["meta"]), (theirs, json.loads(baselines.read_text())["meta"]
-                                                              if baselines.exists() else {})):
-        for r in rows:  # files written before rows named their CPU: the file's one CPU
-            r.setdefault("cpu", meta.get("cpu", "?"))
+    docs = [load_results(path), load_results(baselines)]
+    for doc in docs:
+        for r in doc["results"]:  # files written before rows named their CPU: the file's one CPU
+            r.setdefault("cpu", doc["meta"].get("cpu", "?"))
+    ours = [r for r in docs[0]["results"] if r["tag"] == tag and r["mode"] == mode]
+    theirs = docs[1]["results"]
     shown = [r for r in ours + theirs if r["dataset"] in panel.NAMES]
     cpus = statistics.multimode(r["cpu"] for r in shown)[:1] if shown else []
     others = sorted({r["cpu"] for r in shown} - set(cpus))

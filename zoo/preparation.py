@@ -129,8 +129,6 @@ def resolve_hyperparameters(arch: Any, overrides: dict[str, Any], splits: Splits
         overrides["input"] = "tokens"
         if config.fold not in (None, 1):
             notes.append(f"--fold {config.fold} ignored: it folds numeric series, and this data is text")
-        if config.center:
-            notes.append("--center ignored: it centres numeric series, and this data is text")
         tokens = [recipe.words(t) for t in splits.train.x]
         if config.seq_len is not None:
             overrides["seq_len"] = config.seq_len
@@ -145,7 +143,7 @@ def resolve_hyperparameters(arch: Any, overrides: dict[str, Any], splits: Splits
                          f"in training (at most {recipe.VOCAB_CAP:,}) plus padding and unknown; override with --set "
                          "vocab_size=N")
     else:
-        size = fold_size(splits, config)
+        size = _fold_size(splits, config)
         seq_len = overrides.get("seq_len", config.seq_len)  # None: variable length, padding masked
         width = int(splits.train.x[0].shape[1]) * (1 + bool(config.center))
         overrides.update(input="features", num_features=width * size,
@@ -161,11 +159,9 @@ def resolve_hyperparameters(arch: Any, overrides: dict[str, Any], splits: Splits
     return arch.hyperparameters(**overrides)
 
 
-def fold_size(splits: Splits, config: TrainConfig) -> int:
+def _fold_size(splits: Splits, config: TrainConfig) -> int:
     """How many timesteps of a numeric series the network reads as one (:func:`zoo.recipe.choose_fold`), or the
-    user's ``--fold``; 1 for text."""
-    if splits.kind == "text":
-        return 1
+    user's ``--fold``."""
     if config.fold is not None:
         return config.fold
     seq_len = config.seq_len if config.seq_len is not None else config.hyperparameters.get("seq_len")
@@ -181,14 +177,18 @@ class Encoded:
     tokenizer: Any = None  # text: the adapted TextVectorization
     statistics: tuple | None = None  # numbers: the training (mean, std) per feature, or None (not standardized)
     fold: int = 1  # numbers: timesteps per network step (zoo.recipe.choose_fold)
-    center: np.ndarray | None = None  # numbers: the centred copy's scale (zoo.recipe.center), or None (no copy)
+    center_scale: np.ndarray | None = None  # numbers: the centred copy's scale (zoo.recipe.center), or None
+
+    @property
+    def center(self) -> bool:
+        return self.center_scale is not None
 
 
-def encode_inputs(splits: Splits, hp: Any, standardize: bool, notes: list[str], fold: int = 1,
-                  center: bool = False) -> Encoded:
-    """Token ids from a tokenizer adapted to the training texts, or right-padded (standardized) features, with
-    their centred copy beside them if ``center``, every ``fold`` timesteps side by side (``hp`` is the network's:
-    twice the features with the copy, ``fold`` times with the fold, a ``fold``-th of the steps)."""
+def encode_inputs(splits: Splits, hp: Any, config: TrainConfig, notes: list[str]) -> Encoded:
+    """Token ids from a tokenizer adapted to the training texts, or right-padded features, standardized, with
+    their centred copy beside them and folded as ``config`` says (``hp`` is the network's, from
+    :func:`resolve_hyperparameters`: twice the features with the copy, ``fold`` times with the fold, a
+    ``fold``-th of the steps)."""
     if splits.kind == "text":
         import keras
 
@@ -198,7 +198,8 @@ def encode_inputs(splits: Splits, hp: Any, standardize: bool, notes: list[str], 
         ids = [np.asarray(tokenizer(np.array(ds.x, dtype=object))) if ds is not None else None
                for ds in (splits.train, splits.val)]
         return Encoded(ids[0], ids[1], tokenizer=tokenizer)
-    statistics = recipe.feature_statistics(splits.train.x) if standardize else None
+    statistics = recipe.feature_statistics(splits.train.x) if config.standardize else None
+    fold, center = _fold_size(splits, config), config.center
     if statistics is not None:
         notes.append("features standardized with the training mean and standard deviation of each (inside the "
                      "saved model, which takes raw units); --no-standardize turns it off")
@@ -213,8 +214,7 @@ def encode_inputs(splits: Splits, hp: Any, standardize: bool, notes: list[str], 
     for seqs in scaled:
         padded = None if seqs is None else pad_features(seqs, seq_len)
         x.append(None if seqs is None else recipe.fold(recipe.center(padded, scale) if center else padded, fold))
-    return Encoded(x[0], x[1], statistics=statistics, fold=fold, center=scale)
+    return Encoded(x[0], x[1], statistics=statistics, fold=fold, center_scale=scale)
 
 
-__all__ = ["Encoded", "Splits", "encode_inputs", "fold_size", "prepare_data", "resolve_architecture",
-           "resolve_hyperparameters"]
+__all__ = ["Encoded", "Splits", "encode_inputs", "prepare_data", "resolve_architecture", "resolve_hyperparameters"]

@@ -227,5 +227,5 @@ class Recipe:
         return asdict(self)
 
 
-__all__ = ["Budget", "Recipe", "center", "center_scale", "choose_budget", "choose_fold", "choose_seq_len", "choose_vocab_size",
-           "feature_statistics", "fold", "learning_rate_schedule", "resolve_schedule", "words"]
+__all__ = ["Budget", "Recipe", "center", "center_scale", "choose_budget", "choose_fold", "choose_seq_len",
+           "choose_vocab_size", "feature_statistics", "fold", "learning_rate_schedule", "resolve_schedule", "words"]

@@ -23,7 +23,7 @@ from .classifier import Classifier
 from .config import TrainConfig, default_out
 from . import recipe
 from .data import targets
-from .preparation import (Encoded, Splits, encode_inputs, fold_size, prepare_data, resolve_architecture,
+from .preparation import (Encoded, Splits, encode_inputs, prepare_data, resolve_architecture,
                           resolve_hyperparameters)
 from .errors import ZooError
 from .record import RUN_FORMAT, ModelSpec, RunRecord
@@ -142,37 +142,32 @@ def assemble(network: Any, encoded: Encoded, name: str) -> tuple[Any, tuple[str,
     if encoded.tokenizer is not None:
         raw = keras.Input(shape=(1,), dtype="string", name="text")
         return keras.Model(raw, network(encoded.tokenizer(raw)), name=f"{name}_classifier"), ("tokenizer", "network")
-    centered = encoded.center is not None
-    if encoded.statistics is None and encoded.fold == 1 and not centered:
+    if encoded.statistics is None and encoded.fold == 1 and not encoded.center:
         return network, ()
     from .keras_layers import Center, Fold, Standardize
 
     steps, width = network.input.shape[1:]
     raw = keras.Input(shape=(None if steps is None else steps * encoded.fold,
-                             width // encoded.fold // (1 + centered)), dtype="float32", name="features")
+                             width // encoded.fold // (1 + encoded.center)), dtype="float32", name="features")
     x, parts = raw, []
     if encoded.statistics is not None:
         x, parts = Standardize(*encoded.statistics, name="standardize")(x), ["standardize"]
-    if centered:
-        x, parts = Center(encoded.center, name="center")(x), [*parts, "center"]
+    if encoded.center:
+        x, parts = Center(encoded.center_scale, name="center")(x), [*parts, "center"]
     if encoded.fold > 1:
         x, parts = Fold(encoded.fold, name="fold")(x), [*parts, "fold"]
     return keras.Model(raw, network(x), name=f"{name}_classifier"), (*parts, "network")
 
 
-def model_spec(arch: Any, hp: Any, splits: Splits, parts: tuple, trim: bool, fold: int = 1,
-               center: bool = False) -> ModelSpec:
+def model_spec(arch: Any, hp: Any, splits: Splits, parts: tuple, trim: bool, encoded: Encoded) -> ModelSpec:
     """What a saved run records of its model; the features' count and length are the raw series', before any
     centred copy or fold."""
-    features = hp.get("num_features")
     return ModelSpec(
         architecture=arch.preset_of or arch.name, name=arch.name, plugin=arch.plugin, package=arch.package,
         version=arch.version, kind=splits.kind, num_classes=splits.num_classes, hyperparameters=dict(hp),
-        parts=parts, trim=trim, seq_len=None if hp.seq_len is None else hp.seq_len * fold,
-        num_features=None if features is None else features // fold // (1 + center), fold=fold, center=center,
-        custom_objects=tuple(getattr(arch, "custom_objects", ()) or ()))
-
-
+        parts=parts, trim=trim, seq_len=None if hp.seq_len is None else hp.seq_len * encoded.fold,
+        num_features=None if splits.kind == "text" else int(splits.train.x[0].shape[1]), fold=encoded.fold,
+        center=encoded.center, custom_objects=tuple(getattr(arch, "custom_objects", ()) or ()))
 
 
 # -- fit -------------------------------------------------------------------------------------------------
@@ -324,8 +319,7 @@ def _train_network(config: TrainConfig, arch: Any, hp: Any, splits: Splits, run_
                    notes: list[str], start: float, verbose: int | str) -> Run:
     _seed(config.seed)
     strategy = make_strategy(config.distribute)  # before any other TensorFlow op (multi-worker needs that)
-    encoded = encode_inputs(splits, hp, config.standardize, notes, fold_size(splits, config),
-                            config.center and splits.kind != "text")
+    encoded = encode_inputs(splits, hp, config, notes)
     # batches of similar lengths cut to their longest row, for a network that takes any length and masks padding
     bucket = config.bucket and strategy is None and arch.masks_padding and (splits.kind == "text" or
                                                                             hp.seq_len is None)
@@ -348,14 +342,13 @@ def _train_network(config: TrainConfig, arch: Any, hp: Any, splits: Splits, run_
                 _class_weights(config, splits.y_train, splits.num_classes), verbose, notes)
     model, parts = assemble(network, encoded, arch.name)
     trim = (bucket or hp.seq_len is None) and arch.masks_padding
-    classifier = Classifier(model, splits.labels, model_spec(arch, hp, splits, parts, trim, encoded.fold,
-                                                                      encoded.center is not None))
+    classifier = Classifier(model, splits.labels, model_spec(arch, hp, splits, parts, trim, encoded))
     if not chief:
         return Run(None, arch.name, dict(hp), splits.labels, {}, state["history"], classifier, notes)
     metrics = evaluate_run(classifier, splits, state, time.perf_counter() - start)
     chosen = recipe.Recipe(budget, schedule, splits.validation, hp.seq_len if splits.kind == "text" else None,
                            hp.get("vocab_size") if splits.kind == "text" else None, encoded.statistics is not None,
-                           encoded.fold, encoded.center is not None)
+                           encoded.fold, encoded.center)
     record = RunRecord(config, classifier.spec, data=_data_summary(splits), notes=notes, versions=versions(),
                        replicas=strategy.num_replicas_in_sync if strategy is not None else 1, bucket=bucket,
                        epochs_run=state["epoch"], recipe=chosen.to_dict())

@@ -20,7 +20,7 @@ from .config import DataOptions, TrainConfig
 from .data import targets
 from .errors import ZooError
 from .files import atomic_write
-from .preparation import encode_inputs, fold_size, prepare_data, resolve_architecture, resolve_hyperparameters
+from .preparation import encode_inputs, prepare_data, resolve_architecture, resolve_hyperparameters
 
 STRATEGIES = ("random", "grid", "hyperband")
 FROM_DATA = ("input", "num_features", "seq_len")
@@ -154,8 +154,7 @@ def tune(
     keras.utils.set_random_seed(seed)
     if "vocab_size" in space:  # tokenize once with the largest vocabulary; trials cut it down (_trial_fit)
         hp = hp.replace(vocab_size=max([*(arch.schema["vocab_size"].search or []), hp.vocab_size]))
-    encoded = encode_inputs(splits, hp, standardize=True, notes=[], fold=fold_size(splits, config),
-                            center=config.center and splits.kind != "text")
+    encoded = encode_inputs(splits, hp, config, notes=[])
     yt, yv = (targets(y, splits.num_classes, hp.labels) for y in (splits.y_train, splits.y_val))
     hypermodel = kt.HyperModel()  # this run's build and fit, as the instance's own functions: no subclass needed
     hypermodel.build = functools.partial(_trial_model, arch=arch, space=space, num_classes=splits.num_classes,

@@ -126,6 +126,7 @@ def test_the_users_choices_win_over_every_rule(tmp_path):
                     hyperparameters={**TINY, "vocab_size": 50})
     r = run.record.recipe
     assert r["fold"] == 1 and "--fold 3 ignored: it folds numeric series, and this data is text" in run.notes
+    assert not any("center" in n for n in run.notes)  # the centred copy is on by default; text has nothing to say
     optimizer = run.classifier.parts["network"].optimizer
     assert optimizer.use_ema and optimizer.ema_momentum == 0.95 and run.record.train.ema == 0.95
     assert any("the saved model use the weights' moving average (momentum 0.95 per step)" in n for n in run.notes)
