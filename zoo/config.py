@@ -220,6 +220,10 @@ class TrainConfig:
                                     "(FOLD times the features), so a long series is fewer, wider steps (default: "
                                     "from the data, at most 64 steps for most rows; 1 turns it off)",
                               check=_int(1, 4096, nullable=True), metavar="FOLD")
+    label_smoothing: float = option(defaults.LABEL_SMOOTHING, "train toward 1 - RATE on the true class and RATE "
+                                                              "spread evenly over every class (label smoothing; the "
+                                                              "loss stays categorical cross-entropy); 0 turns it off",
+                                    check=_float(0, 1, hi_open=True), metavar="RATE")
     token_dropout: float = option(defaults.TOKEN_DROPOUT, "text: replace this fraction of training tokens by the "
                                                           "unknown-word id each epoch (word dropout)",
                                   check=_float(0, 1, hi_open=True), metavar="RATE")

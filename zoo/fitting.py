@@ -229,12 +229,22 @@ class EpochLoop:
                                               **hooks)
 
 
+def per_example_loss(network: Any) -> Any:
+    """The compiled loss of ``network`` as a function returning one loss per example: a loss named by a string,
+    or a Keras ``Loss`` object (label smoothing) without its reduction."""
+    import keras
+
+    loss = network.loss
+    if isinstance(loss, keras.losses.Loss):
+        return type(loss).from_config({**loss.get_config(), "reduction": None})
+    return keras.losses.get(loss)
+
+
 def _multiworker_step(network: Any, strategy: Any, batch_size: int, class_weight: dict | None) -> Any:
     """One synchronous training step over every worker: returns the summed loss and correct-prediction count."""
-    import keras
     import tensorflow as tf
 
-    loss_fn = keras.losses.get(network.loss)  # per-example losses
+    loss_fn = per_example_loss(network)
     weights = None if not class_weight else tf.constant(
         [class_weight.get(i, 1.0) for i in range(network.output_shape[-1])], tf.float32)
 
@@ -261,9 +271,7 @@ def _multiworker_step(network: Any, strategy: Any, batch_size: int, class_weight
 
 def _evaluate_locally(network: Any, x: np.ndarray, y: np.ndarray, batch_size: int = 256) -> tuple[float, float]:
     """Validation loss and accuracy on this worker (every worker holds the same weights and validation data)."""
-    import keras
-
-    loss_fn = keras.losses.get(network.loss)
+    loss_fn = per_example_loss(network)
     losses, correct = [], 0
     for start in range(0, len(x), batch_size):
         probs = network(x[start:start + batch_size], training=False)

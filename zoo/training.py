@@ -110,22 +110,32 @@ def build_network(arch: Any, hp: Any, num_classes: int, bucket: bool, strategy: 
         return build_model(arch, num_classes, network_hp)
 
 
-def use_schedule(network: Any, budget: recipe.Budget, schedule: str, strategy: Any, ema: float = 0.0) -> float:
-    """Recompile ``network`` with the recipe's learning-rate schedule and, with ``ema`` > 0, a moving average of
-    the weights kept by the optimizer; returns the peak learning rate."""
+def use_schedule(network: Any, budget: recipe.Budget, schedule: str, strategy: Any, ema: float = 0.0,
+                 label_smoothing: float = 0.0) -> float:
+    """Recompile ``network`` with the recipe's learning-rate schedule, with ``ema`` > 0 a moving average of the
+    weights kept by the optimizer, and with ``label_smoothing`` > 0 categorical cross-entropy toward smoothed
+    one-hot targets (:func:`training_targets`); returns the peak learning rate."""
     import keras
 
     # under mixed_float16 compile wraps the optimizer in a LossScaleOptimizer: configure the one inside (compile
     # wraps the new one again)
     optimizer = getattr(network.optimizer, "inner_optimizer", network.optimizer)
     peak = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
-    if schedule == "cosine" or ema:
+    if schedule == "cosine" or ema or label_smoothing:
         config = {**optimizer.get_config(), "learning_rate": recipe.learning_rate_schedule(peak, budget, schedule)}
         if ema:
             config.update(use_ema=True, ema_momentum=ema, ema_overwrite_frequency=None)
+        loss = (keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing) if label_smoothing
+                else network.loss)
         with strategy.scope() if strategy is not None else _no_scope():
-            network.compile(optimizer=type(optimizer).from_config(config), loss=network.loss, metrics=["accuracy"])
+            network.compile(optimizer=type(optimizer).from_config(config), loss=loss, metrics=["accuracy"])
     return peak
+
+
+def training_targets(y: np.ndarray, num_classes: int, labels: str, label_smoothing: float) -> np.ndarray:
+    """What the training loss takes: the label mode's targets, one-hot under label smoothing (the sparse loss has
+    no smoothing; smoothed sparse cross-entropy is categorical cross-entropy on smoothed one-hot rows)."""
+    return targets(y, num_classes, "categorical" if label_smoothing else labels)
 
 
 def _no_scope() -> Any:
@@ -178,7 +188,8 @@ def _class_weights(config: TrainConfig, y: np.ndarray, num_classes: int) -> dict
     return {i: float(len(y) / (num_classes * c)) for i, c in enumerate(counts) if c}
 
 
-def _budget_note(budget: recipe.Budget, schedule: str, peak: float, lr_decay: float, ema: float) -> str:
+def _budget_note(budget: recipe.Budget, schedule: str, peak: float, lr_decay: float, ema: float,
+                 label_smoothing: float) -> str:
     passes = f", {budget.passes_per_epoch} passes over the data each" if budget.passes_per_epoch > 1 else ""
     lr = {"cosine": f"learning rate warmed up over {budget.warmup_steps} steps to {peak:g}, then cosine decay to "
                     f"{recipe.FLOOR:.0%} of it",
@@ -189,8 +200,10 @@ def _budget_note(budget: recipe.Budget, schedule: str, peak: float, lr_decay: fl
             else "no early stopping")
     average = (f"validation and the saved model use the weights' moving average (momentum {ema:g} per step)" if ema
                else "no moving average of the weights")
+    smoothing = f"label smoothing {label_smoothing:g}" if label_smoothing else "no label smoothing"
     return (f"budget: {budget.steps} steps in {budget.epochs} epochs of {budget.steps_per_epoch}{passes}; {lr}; "
-            f"{stop}; {average}; override with --steps, --epochs, --schedule, --patience, --ema")
+            f"{stop}; {average}; {smoothing}; override with --steps, --epochs, --schedule, --patience, --ema, "
+            f"--label-smoothing")
 
 
 def fit(network: Any, batches: Any, validation: tuple | None, config: TrainConfig, budget: recipe.Budget,
@@ -328,15 +341,16 @@ def _train_network(config: TrainConfig, arch: Any, hp: Any, splits: Splits, run_
     budget = recipe.choose_budget(len(splits.train), config.batch_size, splits.val is not None, config.steps,
                                   config.epochs, config.patience)
     schedule = recipe.resolve_schedule(config.schedule, splits.val is not None)
-    notes.append(_budget_note(budget, schedule, use_schedule(network, budget, schedule, strategy, config.ema),
-                              config.lr_decay, config.ema))
+    peak = use_schedule(network, budget, schedule, strategy, config.ema, config.label_smoothing)
+    notes.append(_budget_note(budget, schedule, peak, config.lr_decay, config.ema, config.label_smoothing))
     from .fitting import EpochBatches
 
-    batches = EpochBatches(encoded.x_train, targets(splits.y_train, splits.num_classes, hp.labels),
+    batches = EpochBatches(encoded.x_train, training_targets(splits.y_train, splits.num_classes, hp.labels,
+                                                             config.label_smoothing),
                            config.batch_size, config.seed, bucket, config.token_dropout if encoded.tokenizer else 0.0,
                            passes=budget.passes_per_epoch, lengths=lengths)
-    validation = None if splits.val is None else (encoded.x_val, targets(splits.y_val, splits.num_classes,
-                                                                          hp.labels))
+    validation = None if splits.val is None else (encoded.x_val, training_targets(
+        splits.y_val, splits.num_classes, hp.labels, config.label_smoothing))
     state = fit(network, batches, validation, config, budget, schedule, run_dir,
                 _plugin_callbacks(config, run_dir, chief, hp),
                 _class_weights(config, splits.y_train, splits.num_classes), verbose, notes)

@@ -140,6 +140,38 @@ def test_the_users_choices_win_over_every_rule(tmp_path):
     assert run.record.recipe["standardize"] is False and run.classifier.spec.parts == ()
 
 
+def test_label_smoothing_trains_toward_smoothed_targets_in_either_label_mode(tmp_path):
+    train, seqs = numeric_file(tmp_path / "train.npz", 40, 4)
+    top = {}
+    for labels, rate in (("categorical", 0.0), ("sparse", 0.4)):
+        run = zoo.train("lstm", train, out=tmp_path / labels, seed=0, steps=600, label_smoothing=rate, verbose=0,
+                        hyperparameters={**TINY, "labels": labels})
+        probs = run.classifier.predict_proba(seqs)
+        assert run.metrics["accuracy"] >= 0.9 and run.history["loss"][-1] < run.history["loss"][0]
+        assert np.allclose(probs.sum(axis=1), 1, atol=1e-5) and run.record.train.label_smoothing == rate
+        top[rate] = probs.max(axis=1).mean()
+        assert any((f"label smoothing {rate:g};" if rate else "no label smoothing;") in n for n in run.notes)
+    # the smoothed target is 1 - 0.4 + 0.4 / 2 = 0.8 on the true class: the model learns the classes, not certainty
+    assert top[0.0] > 0.95 and 0.7 < top[0.4] < 0.86
+
+
+def test_the_per_example_loss_of_a_smoothed_network_is_its_cross_entropy_on_smoothed_targets():
+    import keras
+
+    from zoo.fitting import per_example_loss
+
+    network = keras.Sequential([keras.Input((2,)), keras.layers.Dense(3, activation="softmax")])
+    network.compile(loss=keras.losses.CategoricalCrossentropy(label_smoothing=0.3))
+    x, y = np.array([[1.0, 2.0], [0.5, -1.0]], "float32"), np.eye(3, dtype="float32")[[2, 0]]
+    probs = np.asarray(network(x))
+    smoothed = y * 0.7 + 0.1
+    expected = -(smoothed * np.log(probs)).sum(axis=1)
+    np.testing.assert_allclose(np.asarray(per_example_loss(network)(y, probs)), expected, rtol=1e-5)
+    network.compile(loss="sparse_categorical_crossentropy")
+    np.testing.assert_allclose(np.asarray(per_example_loss(network)(np.array([2, 0]), probs)),
+                               -np.log(probs[[0, 1], [2, 0]]), rtol=1e-5)
+
+
 @pytest.mark.usefixtures("keras_session")
 @pytest.mark.parametrize("ema", [0.0, 0.9])
 def test_mixed_precision_trains_under_the_cosine_schedule_and_the_moving_average(tmp_path, ema):

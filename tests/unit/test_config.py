@@ -66,6 +66,7 @@ def test_differences_name_the_fields_that_changed():
     ({"class_weight": "sqrt"}, "class_weight must be one of balanced, got 'sqrt' (--class-weight)."),
     ({"distribute": "tpu"}, "distribute must be one of none, mirrored, multiworker, got 'tpu' (--distribute)."),
     ({"seed": True}, "seed must be an integer >= 0 and <= 4294967295, got True (--seed)."),
+    ({"label_smoothing": 1}, "label_smoothing must be a number in [0, 1), got 1 (--label-smoothing)."),
     ({"hyperparameters": {"input": "features"}}, "'input' is set from the data"),
 ])
 def test_bad_values_name_the_field_and_its_flag(kwargs, message):
