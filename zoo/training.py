@@ -114,7 +114,7 @@ def use_schedule(network: Any, budget: recipe.Budget, schedule: str, strategy: A
                  label_smoothing: float = 0.0) -> float:
     """Recompile ``network`` with the recipe's learning-rate schedule, with ``ema`` > 0 a moving average of the
     weights kept by the optimizer, and with ``label_smoothing`` > 0 categorical cross-entropy toward smoothed
-    one-hot targets (:func:`training_targets`); returns the peak learning rate."""
+    one-hot targets (the caller then passes one-hot targets); returns the peak learning rate."""
     import keras
 
     # under mixed_float16 compile wraps the optimizer in a LossScaleOptimizer: configure the one inside (compile
@@ -130,12 +130,6 @@ def use_schedule(network: Any, budget: recipe.Budget, schedule: str, strategy: A
         with strategy.scope() if strategy is not None else _no_scope():
             network.compile(optimizer=type(optimizer).from_config(config), loss=loss, metrics=["accuracy"])
     return peak
-
-
-def training_targets(y: np.ndarray, num_classes: int, labels: str, label_smoothing: float) -> np.ndarray:
-    """What the training loss takes: the label mode's targets, one-hot under label smoothing (the sparse loss has
-    no smoothing; smoothed sparse cross-entropy is categorical cross-entropy on smoothed one-hot rows)."""
-    return targets(y, num_classes, "categorical" if label_smoothing else labels)
 
 
 def _no_scope() -> Any:
@@ -345,12 +339,12 @@ def _train_network(config: TrainConfig, arch: Any, hp: Any, splits: Splits, run_
     notes.append(_budget_note(budget, schedule, peak, config.lr_decay, config.ema, config.label_smoothing))
     from .fitting import EpochBatches
 
-    batches = EpochBatches(encoded.x_train, training_targets(splits.y_train, splits.num_classes, hp.labels,
-                                                             config.label_smoothing),
+    # the sparse loss has no smoothing: smoothed, it is categorical cross-entropy on one-hot rows
+    labels = "categorical" if config.label_smoothing else hp.labels
+    batches = EpochBatches(encoded.x_train, targets(splits.y_train, splits.num_classes, labels),
                            config.batch_size, config.seed, bucket, config.token_dropout if encoded.tokenizer else 0.0,
                            passes=budget.passes_per_epoch, lengths=lengths)
-    validation = None if splits.val is None else (encoded.x_val, training_targets(
-        splits.y_val, splits.num_classes, hp.labels, config.label_smoothing))
+    validation = None if splits.val is None else (encoded.x_val, targets(splits.y_val, splits.num_classes, labels))
     state = fit(network, batches, validation, config, budget, schedule, run_dir,
                 _plugin_callbacks(config, run_dir, chief, hp),
                 _class_weights(config, splits.y_train, splits.num_classes), verbose, notes)
