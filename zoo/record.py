@@ -114,7 +114,7 @@ def _from_format_1(data: dict[str, Any], where: str) -> RunRecord:
             "builtin:") else None, val=files.get("val"), test=files.get("test"), epochs=data["epochs"],
             batch_size=data["batch_size"], seed=data.get("seed"), class_weight=data.get("class_weight"),
             patience=data["patience"], lr_decay=data["lr_decay"], token_dropout=data["token_dropout"],
-            label_smoothing=0.0, data_options=options)
+            label_smoothing=0.0, chrono=0, data_options=options)
         model = ModelSpec(architecture=data["architecture"], name=data["name"], plugin=data["plugin"],
                           package=package, version=version, kind=kind, num_classes=data["num_classes"],
                           hyperparameters=hp, parts=("tokenizer", "network") if kind == "text" else (),

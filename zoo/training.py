@@ -110,6 +110,52 @@ def build_network(arch: Any, hp: Any, num_classes: int, bucket: bool, strategy: 
         return build_model(arch, num_classes, network_hp)
 
 
+def lstm_cells(layer: Any) -> list[Any]:
+    """Every LSTM cell inside ``layer``: LSTM layers and RNN layers of LSTM cells, in models, wrappers
+    (``Bidirectional``, ``TimeDistributed``) and stacked cells, each once, in a fixed order."""
+    import keras
+
+    found: dict[int, Any] = {}
+
+    def walk(node: Any) -> None:
+        if isinstance(node, keras.layers.RNN):
+            for cell in getattr(node.cell, "cells", [node.cell]):
+                if isinstance(cell, keras.layers.LSTMCell) and cell.use_bias:
+                    found.setdefault(id(cell), cell)
+        children = list(getattr(node, "layers", None) or [])
+        children += [getattr(node, a) for a in ("forward_layer", "backward_layer", "layer") if hasattr(node, a)]
+        for child in children:
+            walk(child)
+
+    walk(layer)
+    return list(found.values())
+
+
+def init_memory(network: Any, span: int, seed: int | None) -> int:
+    """Chrono-initialize every LSTM cell of ``network`` for memories of up to ``span`` steps
+    (:func:`zoo.recipe.chrono_biases`); returns how many cells. The draw follows ``seed`` (0 when None), so every
+    worker of a multi-worker run draws the same biases."""
+    import keras
+
+    cells = lstm_cells(network) if span > 1 else []
+    rng = np.random.default_rng(seed or 0)
+    for cell in cells:
+        bias = np.array(keras.ops.convert_to_numpy(cell.bias))
+        u = cell.units  # Keras's gate order: input, forget, candidate, output
+        bias[u:2 * u], bias[:u] = recipe.chrono_biases(u, span, rng)
+        cell.bias.assign(bias)
+    return len(cells)
+
+
+def _chrono_note(cells: int, span: int, chosen: int | None) -> str:
+    if not cells:
+        return ("chrono initialization skipped: this architecture has no LSTM layer"
+                + (f" (--chrono {chosen} ignored)" if chosen else ""))
+    why = f" (the length of {recipe.SEQ_LEN_QUANTILE:.0%} of the training rows as the network reads them)"
+    return (f"chrono initialization: the forget gates of {cells} LSTM cell(s) drawn for memories of 1 to {span} "
+            f"steps{why if chosen is None else ''}; --chrono 0 keeps Keras's forget bias of 1")
+
+
 def use_schedule(network: Any, budget: recipe.Budget, schedule: str, strategy: Any, ema: float = 0.0,
                  label_smoothing: float = 0.0) -> float:
     """Recompile ``network`` with the recipe's learning-rate schedule, with ``ema`` > 0 a moving average of the
@@ -332,6 +378,10 @@ def _train_network(config: TrainConfig, arch: Any, hp: Any, splits: Splits, run_
                                                                             hp.seq_len is None)
     lengths = None if splits.kind == "text" else -(-np.array([len(s) for s in splits.train.x]) // encoded.fold)
     network = build_network(arch, hp, splits.num_classes, bucket, strategy)
+    span = recipe.choose_chrono(recipe.steps_read(encoded.x_train)) if config.chrono is None else config.chrono
+    cells = init_memory(network, span, config.seed) if span > 1 else 0
+    if span > 1:
+        notes.append(_chrono_note(cells, span, config.chrono))
     budget = recipe.choose_budget(len(splits.train), config.batch_size, splits.val is not None, config.steps,
                                   config.epochs, config.patience)
     schedule = recipe.resolve_schedule(config.schedule, splits.val is not None)
@@ -356,7 +406,7 @@ def _train_network(config: TrainConfig, arch: Any, hp: Any, splits: Splits, run_
     metrics = evaluate_run(classifier, splits, state, time.perf_counter() - start)
     chosen = recipe.Recipe(budget, schedule, splits.validation, hp.seq_len if splits.kind == "text" else None,
                            hp.get("vocab_size") if splits.kind == "text" else None, encoded.statistics is not None,
-                           encoded.fold, encoded.center)
+                           encoded.fold, encoded.center, span if cells else None)
     record = RunRecord(config, classifier.spec, data=_data_summary(splits), notes=notes, versions=versions(),
                        replicas=strategy.num_replicas_in_sync if strategy is not None else 1, bucket=bucket,
                        epochs_run=state["epoch"], recipe=chosen.to_dict())

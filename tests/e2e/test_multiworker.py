@@ -30,7 +30,7 @@ def test_two_workers_train_in_lockstep_and_only_the_chief_writes_the_run(tmp_pat
     scratch.mkdir()
     args = [sys.executable, "-m", "zoo.cli", "train", "lstm", "--data", "train.txt", "--out", "run", "--distribute",
             "multiworker", "--epochs", "4", "--seed", "0", "--set", "units=8", "--set", "embed_dim=8",
-            "--set", "vocab_size=64", "--set", "learning_rate=0.02"]
+            "--set", "vocab_size=64", "--set", "learning_rate=0.02", "--chrono", "16"]  # the biases set, in lockstep
     procs = []
     for index in (1, 0):  # the non-chief first: it waits for the chief
         env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "TMPDIR": str(scratch),
@@ -47,6 +47,7 @@ def test_two_workers_train_in_lockstep_and_only_the_chief_writes_the_run(tmp_pat
     assert [p.name for p in scratch.iterdir() if p.name.startswith("zoo-worker-")] == []  # scratch removed
     config = json.loads((tmp_path / "run" / "config.json").read_text())
     assert config["replicas"] == 2 and config["train"]["distribute"] == "multiworker"
+    assert config["recipe"]["chrono"] == 16 and "drawn for memories of 1 to 16 steps" in chief_out
     history = json.loads((tmp_path / "run" / "history.json").read_text())
     assert len(history["loss"]) == 4 and history["loss"][-1] < history["loss"][0]
     clf = zoo.load(tmp_path / "run")

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import zoo
-from zoo import recipe
+from zoo import recipe, training
 
 TINY = {"units": 4}
 
@@ -223,7 +223,7 @@ def test_a_long_series_is_folded_inside_the_saved_model_and_trains_where_the_unf
     np.testing.assert_allclose(expected, by_hand, atol=1e-5)  # fold = side by side, the end padded and masked
 
     flat = zoo.train("lstm", train, test=test, out=tmp_path / "flat", seed=0, steps=400, fold=1, center=False,
-                     verbose=0, hyperparameters={"units": 16})
+                     chrono=0, verbose=0, hyperparameters={"units": 16})  # (chrono initialization rescues it too)
     assert flat.record.recipe["fold"] == 1 and flat.classifier.spec.parts == ("standardize", "network")
     assert flat.metrics["accuracy"] <= 0.75  # the same budget over every step does not reach the start: why the rule
 
@@ -268,3 +268,47 @@ def test_the_centred_copy_is_inside_the_saved_model_and_learns_a_shape_on_a_rand
                       hyperparameters={"units": 4})
     assert plain.classifier.spec.parts == ("standardize", "network") and not plain.record.recipe["center"]
     assert plain.metrics["accuracy"] <= 0.65  # the ramp drowns in the levels' spread: why the copy exists
+
+
+def needle_file(path, n, seed, length=100, where=(0, 40)):
+    """Two classes told apart by one word ("alpha" or "omega") at a random position in ``where`` of a text of
+    ``length`` filler words: 60 to 100 steps before the end, where an LSTM's final state must carry it."""
+    rng = np.random.default_rng(seed)
+    filler = [f"w{i}" for i in range(30)]
+    lines = []
+    for i in range(n):
+        words = list(rng.choice(filler, length))
+        words[rng.integers(*where)] = ("alpha", "omega")[i % 2]
+        lines.append(" ".join(words) + "\t" + ("a", "b")[i % 2])
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_chrono_initialization_opens_the_forget_gates_and_learns_a_word_far_from_the_end(tmp_path):
+    import keras
+
+    train, test = needle_file(tmp_path / "train.txt", 200, 0), needle_file(tmp_path / "test.txt", 200, 1)
+    hp = {"units": 8, "embed_dim": 8}
+    network = zoo.build("bilstm", num_classes=2, vocab_size=40, seq_len=None, **hp)
+    before = [keras.ops.convert_to_numpy(c.bias) for c in training.lstm_cells(network)]
+    assert len(before) == 2 and training.init_memory(network, 100, seed=0) == 2  # forward and backward
+    for cell, old in zip(training.lstm_cells(network), before):
+        bias, u = keras.ops.convert_to_numpy(cell.bias), cell.units
+        assert (old[u:2 * u] == 1).all()  # Keras's unit_forget_bias
+        assert (bias[u:2 * u] >= 0).all() and (bias[u:2 * u] <= np.log(99) + 1e-6).all()
+        assert bias[u:2 * u].std() > 0.3 and (bias[:u] == -bias[u:2 * u]).all()  # spread; input gates closed
+        np.testing.assert_array_equal(bias[2 * u:], old[2 * u:])  # candidate and output gates untouched
+
+    run = zoo.train("lstm", train, test=test, out=tmp_path / "chrono", seed=0, steps=300, verbose=0,
+                    hyperparameters=hp)
+    assert run.record.recipe["chrono"] == 100  # every text is 100 tokens
+    assert any(n.startswith("chrono initialization: the forget gates of 1 LSTM cell(s) drawn for memories of 1 "
+                            "to 100 steps") for n in run.notes)
+    assert run.metrics["accuracy"] >= 0.95
+    keras_bias = zoo.train("lstm", train, test=test, out=tmp_path / "keras", seed=0, steps=300, chrono=0,
+                           verbose=0, hyperparameters=hp)
+    assert keras_bias.record.recipe["chrono"] is None and not any("chrono" in n for n in keras_bias.notes)
+    assert keras_bias.metrics["accuracy"] <= 0.7  # a forget bias of 1 forgets the word long before the end
+    gru = zoo.train("gru", train, out=tmp_path / "gru", seed=0, steps=32, verbose=0, hyperparameters=hp)
+    assert gru.record.recipe["chrono"] is None  # the example plugin's GRU has no forget gate to set
+    assert "chrono initialization skipped: this architecture has no LSTM layer" in gru.notes

@@ -67,6 +67,7 @@ def test_differences_name_the_fields_that_changed():
     ({"distribute": "tpu"}, "distribute must be one of none, mirrored, multiworker, got 'tpu' (--distribute)."),
     ({"seed": True}, "seed must be an integer >= 0 and <= 4294967295, got True (--seed)."),
     ({"label_smoothing": 1}, "label_smoothing must be a number in [0, 1), got 1 (--label-smoothing)."),
+    ({"chrono": -1}, "chrono must be an integer >= 0 and <= 1000000, got -1 (--chrono)."),
     ({"hyperparameters": {"input": "features"}}, "'input' is set from the data"),
 ])
 def test_bad_values_name_the_field_and_its_flag(kwargs, message):
