@@ -280,5 +280,5 @@ class Recipe:
 
 
 __all__ = ["Budget", "Recipe", "center", "center_scale", "choose_budget", "choose_fold", "choose_seq_len",
-           "choose_vocab_size", "choose_chrono", "chrono_biases", "feature_statistics", "fold", "learning_rate_schedule",
-           "memory_span", "resolve_schedule", "steps_read", "words"]
+           "choose_vocab_size", "choose_chrono", "chrono_biases", "feature_statistics", "fold",
+           "learning_rate_schedule", "memory_span", "resolve_schedule", "steps_read", "words"]
