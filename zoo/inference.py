@@ -64,14 +64,14 @@ def _cpu_cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def _sublayers(layer: Any) -> Any:
+def sublayers(layer: Any) -> Any:
     """``layer`` and every layer inside it: a model's layers, a wrapper's (Bidirectional, TimeDistributed) own."""
     yield layer
     inner = list(getattr(layer, "layers", None) or [])
     inner += [getattr(layer, name, None) for name in ("layer", "forward_layer", "backward_layer")]
     for sub in inner:
         if sub is not None and sub is not layer:
-            yield from _sublayers(sub)
+            yield from sublayers(sub)
 
 
 def parallel_parts(network: Any, cores: int | None = None, gpu: bool | None = None) -> int:
@@ -92,7 +92,7 @@ def parallel_parts(network: Any, cores: int | None = None, gpu: bool | None = No
     """
     import keras
 
-    layers = list(_sublayers(network))
+    layers = list(sublayers(network))
     if not any(isinstance(layer, keras.layers.RNN) for layer in layers):
         return 1
     if _has_gpu() if gpu is None else gpu:  # cuDNN wants the whole batch

@@ -216,17 +216,6 @@ def feature_statistics(seqs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     return mean.astype("float32"), std.astype("float32")
 
 
-def steps_read(x: np.ndarray) -> np.ndarray:
-    """How many real (unmasked) steps each row of padded network inputs has: nonzero token ids ``(rows, steps)``,
-    or steps with a nonzero feature ``(rows, steps, features)``, as the network's mask counts them.
-
-    >>> steps_read(np.array([[4, 1, 0], [3, 0, 0]])).tolist(), steps_read(np.zeros((1, 3, 2))).tolist()
-    ([2, 1], [0])
-    """
-    real = x != 0 if x.ndim == 2 else (x != 0).any(axis=2)
-    return real.sum(axis=1)
-
-
 def memory_span(lengths: np.ndarray, quantile: float = SEQ_LEN_QUANTILE) -> int:
     """The number of steps the network reads for ``quantile`` of the training rows: the longest memory the chrono
     initialization provides for (:func:`chrono_biases`).
@@ -281,4 +270,4 @@ class Recipe:
 
 __all__ = ["Budget", "Recipe", "center", "center_scale", "choose_budget", "choose_fold", "choose_seq_len",
            "choose_vocab_size", "choose_chrono", "chrono_biases", "feature_statistics", "fold",
-           "learning_rate_schedule", "memory_span", "resolve_schedule", "steps_read", "words"]
+           "learning_rate_schedule", "memory_span", "resolve_schedule", "words"]

@@ -22,7 +22,7 @@ import numpy as np
 from .classifier import Classifier
 from .config import TrainConfig, default_out
 from . import recipe
-from .data import targets
+from .data import targets, token_lengths
 from .preparation import (Encoded, Splits, encode_inputs, prepare_data, resolve_architecture,
                           resolve_hyperparameters)
 from .errors import ZooError
@@ -110,24 +110,19 @@ def build_network(arch: Any, hp: Any, num_classes: int, bucket: bool, strategy: 
         return build_model(arch, num_classes, network_hp)
 
 
-def lstm_cells(layer: Any) -> list[Any]:
-    """Every LSTM cell inside ``layer``: LSTM layers and RNN layers of LSTM cells, in models, wrappers
-    (``Bidirectional``, ``TimeDistributed``) and stacked cells, each once, in a fixed order."""
+def lstm_cells(network: Any) -> list[Any]:
+    """Every LSTM cell inside ``network`` (:func:`zoo.inference.sublayers`: models, ``Bidirectional`` and other
+    wrappers): LSTM layers and RNN layers of LSTM cells, stacked cells included, each once, in a fixed order."""
     import keras
 
-    found: dict[int, Any] = {}
+    from .inference import sublayers
 
-    def walk(node: Any) -> None:
-        if isinstance(node, keras.layers.RNN):
-            for cell in getattr(node.cell, "cells", [node.cell]):
+    found: dict[int, Any] = {}
+    for layer in sublayers(network):
+        if isinstance(layer, keras.layers.RNN):
+            for cell in getattr(layer.cell, "cells", [layer.cell]):
                 if isinstance(cell, keras.layers.LSTMCell) and cell.use_bias:
                     found.setdefault(id(cell), cell)
-        children = list(getattr(node, "layers", None) or [])
-        children += [getattr(node, a) for a in ("forward_layer", "backward_layer", "layer") if hasattr(node, a)]
-        for child in children:
-            walk(child)
-
-    walk(layer)
     return list(found.values())
 
 
@@ -137,7 +132,7 @@ def init_memory(network: Any, span: int, seed: int | None) -> int:
     worker of a multi-worker run draws the same biases."""
     import keras
 
-    cells = lstm_cells(network) if span > 1 else []
+    cells = lstm_cells(network)
     rng = np.random.default_rng(seed or 0)
     for cell in cells:
         bias = np.array(keras.ops.convert_to_numpy(cell.bias))
@@ -376,9 +371,12 @@ def _train_network(config: TrainConfig, arch: Any, hp: Any, splits: Splits, run_
     # batches of similar lengths cut to their longest row, for a network that takes any length and masks padding
     bucket = config.bucket and strategy is None and arch.masks_padding and (splits.kind == "text" or
                                                                             hp.seq_len is None)
-    lengths = None if splits.kind == "text" else -(-np.array([len(s) for s in splits.train.x]) // encoded.fold)
+    # each row's length in the network's steps: for bucketing and for the chrono rule
+    lengths = (token_lengths(encoded.x_train) if splits.kind == "text"
+               else -(-np.array([len(s) for s in splits.train.x]) // encoded.fold))
     network = build_network(arch, hp, splits.num_classes, bucket, strategy)
-    span = recipe.choose_chrono(recipe.steps_read(encoded.x_train)) if config.chrono is None else config.chrono
+    span = (recipe.choose_chrono(np.minimum(lengths, encoded.x_train.shape[1])) if config.chrono is None
+            else config.chrono)
     cells = init_memory(network, span, config.seed) if span > 1 else 0
     if span > 1:
         notes.append(_chrono_note(cells, span, config.chrono))
