@@ -227,9 +227,10 @@ class TrainConfig:
     token_dropout: float = option(defaults.TOKEN_DROPOUT, "text: replace this fraction of training tokens by the "
                                                           "unknown-word id each epoch (word dropout)",
                                   check=_float(0, 1, hi_open=True), metavar="RATE")
-    chrono: int | None = option(None, "draw every LSTM layer's forget-gate biases for memories of 1 to STEPS steps "
-                                      "(chrono initialization) instead of Keras's constant 1 (default: from the "
-                                      "data, where the rows are longer than 64 steps; 0 turns it off)",
+    chrono: int | None = option(None, "draw every LSTM layer's forget-gate and every GRU layer's update-gate "
+                                      "biases for memories of 1 to STEPS steps (chrono initialization) instead of "
+                                      "Keras's (default: from the data, where the rows are longer than 64 steps; 0 "
+                                      "turns it off)",
                                 check=_int(0, 1_000_000, nullable=True), metavar="STEPS")
     bucket: bool = option(True, "batch rows of similar length together, each batch cut to its longest row (a "
                                 "variable-length network)", check=_bool, negative="--no-bucket")

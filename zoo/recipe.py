@@ -21,10 +21,10 @@
   2.7% of it, whatever the noise); without, a linear warm-up over ``WARMUP`` of the budget, then a cosine decay
   to ``FLOOR`` of the rate at the end of the budget, which follows the step count alone. Both were measured
   against each other on the panel's validation splits (README, "Accuracy").
-- **Memory** (every LSTM layer; text longer than ``MAX_STEPS`` tokens, or series longer than that unfolded): the
-  forget-gate biases drawn as log U(1, T - 1) and the input-gate biases as their negatives (chrono
-  initialization, Tallec & Ollivier 2018), T the number of steps the network reads for ``SEQ_LEN_QUANTILE`` of the
-  training rows. Keras's constant forget bias of 1 keeps about 73% of a memory per step: a few dozen steps on,
+- **Memory** (every LSTM and GRU layer; text longer than ``MAX_STEPS`` tokens, or series longer than that
+  unfolded): an LSTM's forget-gate biases drawn as log U(1, T - 1) and its input-gate biases as their negatives
+  (chrono initialization, Tallec & Ollivier 2018), a GRU's update-gate biases (the gate that keeps its state) drawn
+  the same way, T the number of steps the network reads for ``SEQ_LEN_QUANTILE`` of the training rows. Keras's constant forget bias of 1 keeps about 73% of a memory per step: a few dozen steps on,
   nothing of an early token is left at initialization, so no gradient reaches it and a word far from the end of
   a long text is never learned. On shorter rows it cost accuracy (README, "Accuracy"), so it is left off there.
 """

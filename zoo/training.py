@@ -110,9 +110,10 @@ def build_network(arch: Any, hp: Any, num_classes: int, bucket: bool, strategy: 
         return build_model(arch, num_classes, network_hp)
 
 
-def lstm_cells(network: Any) -> list[Any]:
-    """Every LSTM cell inside ``network`` (:func:`zoo.inference.sublayers`: models, ``Bidirectional`` and other
-    wrappers): LSTM layers and RNN layers of LSTM cells, stacked cells included, each once, in a fixed order."""
+def gated_cells(network: Any) -> list[Any]:
+    """Every LSTM and GRU cell inside ``network`` (:func:`zoo.inference.sublayers`: models, ``Bidirectional`` and
+    other wrappers): LSTM and GRU layers and RNN layers of such cells, stacked cells included, each once, in a fixed
+    order."""
     import keras
 
     from .inference import sublayers
@@ -121,34 +122,40 @@ def lstm_cells(network: Any) -> list[Any]:
     for layer in sublayers(network):
         if isinstance(layer, keras.layers.RNN):
             for cell in getattr(layer.cell, "cells", [layer.cell]):
-                if isinstance(cell, keras.layers.LSTMCell) and cell.use_bias:
+                if isinstance(cell, (keras.layers.LSTMCell, keras.layers.GRUCell)) and cell.use_bias:
                     found.setdefault(id(cell), cell)
     return list(found.values())
 
 
 def init_memory(network: Any, span: int, seed: int | None) -> int:
-    """Chrono-initialize every LSTM cell of ``network`` for memories of up to ``span`` steps
-    (:func:`zoo.recipe.chrono_biases`); returns how many cells. The draw follows ``seed`` (0 when None), so every
-    worker of a multi-worker run draws the same biases."""
+    """Chrono-initialize every LSTM and GRU cell of ``network`` for memories of up to ``span`` steps
+    (:func:`zoo.recipe.chrono_biases`): an LSTM's forget-gate biases and, as their negatives, its input-gate
+    biases; a GRU's update-gate biases, the gate that keeps its state (``h = z * h_prev + (1 - z) * candidate``).
+    Returns how many cells. The draw follows ``seed`` (0 when None), so every worker of a multi-worker run draws
+    the same biases."""
     import keras
 
-    cells = lstm_cells(network)
+    cells = gated_cells(network)
     rng = np.random.default_rng(seed or 0)
     for cell in cells:
         bias = np.array(keras.ops.convert_to_numpy(cell.bias))
-        u = cell.units  # Keras's gate order: input, forget, candidate, output
-        bias[u:2 * u], bias[:u] = recipe.chrono_biases(u, span, rng)
+        u = cell.units
+        keep, closed = recipe.chrono_biases(u, span, rng)
+        if isinstance(cell, keras.layers.LSTMCell):  # Keras's gate order: input, forget, candidate, output
+            bias[u:2 * u], bias[:u] = keep, closed
+        else:  # GRU: update, reset, candidate; with reset_after a row of input and a row of recurrent biases
+            (bias[0] if bias.ndim == 2 else bias)[:u] = keep
         cell.bias.assign(bias)
     return len(cells)
 
 
 def _chrono_note(cells: int, span: int, chosen: int | None) -> str:
     if not cells:
-        return ("chrono initialization skipped: this architecture has no LSTM layer"
+        return ("chrono initialization skipped: this architecture has no LSTM or GRU layer"
                 + (f" (--chrono {chosen} ignored)" if chosen else ""))
     why = f" (the length of {recipe.SEQ_LEN_QUANTILE:.0%} of the training rows as the network reads them)"
-    return (f"chrono initialization: the forget gates of {cells} LSTM cell(s) drawn for memories of 1 to {span} "
-            f"steps{why if chosen is None else ''}; --chrono 0 keeps Keras's forget bias of 1")
+    return (f"chrono initialization: the forget (LSTM) and update (GRU) gates of {cells} recurrent cell(s) drawn "
+            f"for memories of 1 to {span} steps{why if chosen is None else ''}; --chrono 0 keeps Keras's biases")
 
 
 def use_schedule(network: Any, budget: recipe.Budget, schedule: str, strategy: Any, ema: float = 0.0,

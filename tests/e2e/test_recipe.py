@@ -290,9 +290,9 @@ def test_chrono_initialization_opens_the_forget_gates_and_learns_a_word_far_from
     train, test = needle_file(tmp_path / "train.txt", 200, 0), needle_file(tmp_path / "test.txt", 200, 1)
     hp = {"units": 8, "embed_dim": 8}
     network = zoo.build("bilstm", num_classes=2, vocab_size=40, seq_len=None, **hp)
-    before = [keras.ops.convert_to_numpy(c.bias) for c in training.lstm_cells(network)]
+    before = [keras.ops.convert_to_numpy(c.bias) for c in training.gated_cells(network)]
     assert len(before) == 2 and training.init_memory(network, 100, seed=0) == 2  # forward and backward
-    for cell, old in zip(training.lstm_cells(network), before):
+    for cell, old in zip(training.gated_cells(network), before):
         bias, u = keras.ops.convert_to_numpy(cell.bias), cell.units
         assert (old[u:2 * u] == 1).all()  # Keras's unit_forget_bias
         assert (bias[u:2 * u] >= 0).all() and (bias[u:2 * u] <= np.log(99) + 1e-6).all()
@@ -302,13 +302,39 @@ def test_chrono_initialization_opens_the_forget_gates_and_learns_a_word_far_from
     run = zoo.train("lstm", train, test=test, out=tmp_path / "chrono", seed=0, steps=300, verbose=0,
                     hyperparameters=hp)
     assert run.record.recipe["chrono"] == 100  # every text is 100 tokens
-    assert any(n.startswith("chrono initialization: the forget gates of 1 LSTM cell(s) drawn for memories of 1 "
-                            "to 100 steps") for n in run.notes)
+    assert any(n.startswith("chrono initialization: the forget (LSTM) and update (GRU) gates of 1 recurrent cell(s) "
+                            "drawn for memories of 1 to 100 steps") for n in run.notes)
     assert run.metrics["accuracy"] >= 0.95
     keras_bias = zoo.train("lstm", train, test=test, out=tmp_path / "keras", seed=0, steps=300, chrono=0,
                            verbose=0, hyperparameters=hp)
     assert keras_bias.record.recipe["chrono"] is None and not any("chrono" in n for n in keras_bias.notes)
     assert keras_bias.metrics["accuracy"] <= 0.7  # a forget bias of 1 forgets the word long before the end
-    gru = zoo.train("gru", train, out=tmp_path / "gru", seed=0, steps=32, verbose=0, hyperparameters=hp)
-    assert gru.record.recipe["chrono"] is None  # the example plugin's GRU has no forget gate to set
-    assert "chrono initialization skipped: this architecture has no LSTM layer" in gru.notes
+
+
+def test_chrono_initialization_opens_a_gru_s_update_gates_and_skips_a_network_without_gates(tmp_path):
+    import keras
+
+    train, test = needle_file(tmp_path / "train.txt", 200, 0), needle_file(tmp_path / "test.txt", 200, 1)
+    hp = {"units": 8, "embed_dim": 8}
+    network = zoo.build("gru", num_classes=2, vocab_size=40, seq_len=None, **hp)
+    (cell,) = training.gated_cells(network)
+    old, u = keras.ops.convert_to_numpy(cell.bias), cell.units
+    assert old.shape == (2, 3 * u) and training.init_memory(network, 100, seed=0) == 1  # reset_after: 2 rows
+    bias = keras.ops.convert_to_numpy(cell.bias)
+    assert (bias[0, :u] >= 0).all() and (bias[0, :u] <= np.log(99) + 1e-6).all() and bias[0, :u].std() > 0.3
+    np.testing.assert_array_equal(bias[0, u:], old[0, u:])  # reset and candidate gates untouched
+    np.testing.assert_array_equal(bias[1], old[1])  # the recurrent biases too
+
+    # the update gate keeps the state (h = z * h_prev + (1 - z) * candidate): opened, it carries the word
+    gru = zoo.train("gru", train, test=test, out=tmp_path / "gru", seed=0, steps=300, verbose=0,
+                    hyperparameters=hp)
+    assert gru.record.recipe["chrono"] == 100 and gru.metrics["accuracy"] >= 0.9
+    keras_bias = zoo.train("gru", train, test=test, out=tmp_path / "keras", seed=0, steps=300, chrono=0,
+                           verbose=0, hyperparameters=hp)
+    assert keras_bias.metrics["accuracy"] <= 0.7
+
+    inputs = keras.Input((None, 3))
+    plain = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(keras.layers.SimpleRNN(4)(inputs)))
+    assert training.gated_cells(plain) == [] and training.init_memory(plain, 100, seed=0) == 0
+    assert training._chrono_note(0, 100, 100) == ("chrono initialization skipped: this architecture has no LSTM or "
+                                                  "GRU layer (--chrono 100 ignored)")
