@@ -24,9 +24,10 @@
 - **Memory** (every LSTM and GRU layer; text longer than ``MAX_STEPS`` tokens, or series longer than that
   unfolded): an LSTM's forget-gate biases drawn as log U(1, T - 1) and its input-gate biases as their negatives
   (chrono initialization, Tallec & Ollivier 2018), a GRU's update-gate biases (the gate that keeps its state) drawn
-  the same way, T the number of steps the network reads for ``SEQ_LEN_QUANTILE`` of the training rows. Keras's constant forget bias of 1 keeps about 73% of a memory per step: a few dozen steps on,
-  nothing of an early token is left at initialization, so no gradient reaches it and a word far from the end of
-  a long text is never learned. On shorter rows it cost accuracy (README, "Accuracy"), so it is left off there.
+  the same way, T the number of steps the network reads for ``SEQ_LEN_QUANTILE`` of the training rows. Keras's
+  constant forget bias of 1 keeps about 73% of a memory per step (a GRU's update bias of 0, half): a few dozen
+  steps on, nothing of an early token is left at initialization, so no gradient reaches it and a word far from the
+  end of a long text is never learned. On shorter rows it cost accuracy (README, "Accuracy"), so it is left off there.
 """
 
 from __future__ import annotations
@@ -68,16 +69,23 @@ def words(text: str) -> list[str]:
     return _PUNCTUATION.sub("", text.lower()).split()
 
 
+def covering_length(lengths: Any, quantile: float = SEQ_LEN_QUANTILE) -> int:
+    """The length of the row at ``quantile`` of ``lengths`` (a row's own length, not an interpolation; 0 for
+    none): what ``--seq-len`` covers and what the chrono initialization provides memories for.
+
+    >>> covering_length([10] * 199 + [400]), covering_length([])
+    (10, 0)
+    """
+    return int(np.quantile(np.asarray(lengths), quantile, method="higher")) if len(lengths) else 0
+
+
 def choose_seq_len(lengths: list[int], cap: int = SEQ_LEN_CAP, quantile: float = SEQ_LEN_QUANTILE) -> int:
     """The length covering ``quantile`` of ``lengths``, rounded up to a multiple of 8, at least 8, at most ``cap``.
 
     >>> choose_seq_len([10] * 98 + [40, 300], cap=150), choose_seq_len(list(range(1, 101)), cap=512)
     (150, 104)
     """
-    if not lengths:
-        return 8
-    q = float(np.quantile(np.asarray(lengths), quantile, method="higher"))
-    return min(cap, max(8, int(math.ceil(q / 8) * 8)))
+    return min(cap, max(8, int(math.ceil(covering_length(lengths, quantile) / 8) * 8)))
 
 
 def choose_vocab_size(counts: Counter, min_count: int = MIN_WORD_COUNT, cap: int = VOCAB_CAP) -> int:
@@ -216,24 +224,14 @@ def feature_statistics(seqs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     return mean.astype("float32"), std.astype("float32")
 
 
-def memory_span(lengths: np.ndarray, quantile: float = SEQ_LEN_QUANTILE) -> int:
-    """The number of steps the network reads for ``quantile`` of the training rows: the longest memory the chrono
-    initialization provides for (:func:`chrono_biases`).
-
-    >>> memory_span(np.array([10] * 199 + [400])), memory_span(np.array([]))
-    (10, 0)
-    """
-    return int(math.ceil(np.quantile(lengths, quantile, method="higher"))) if len(lengths) else 0
-
-
 def choose_chrono(lengths: np.ndarray, max_steps: int = MAX_STEPS) -> int:
-    """The memory span to chrono-initialize for (:func:`memory_span`), or 0 (Keras's biases) when the rows the
+    """The memory span to chrono-initialize for (:func:`covering_length`), or 0 (Keras's biases) when the rows the
     network reads are at most ``max_steps`` long.
 
     >>> choose_chrono(np.array([56] * 100)), choose_chrono(np.array([150, 300, 448] * 40))
     (0, 448)
     """
-    span = memory_span(lengths)
+    span = covering_length(lengths)
     return span if span > max_steps else 0
 
 
@@ -262,12 +260,12 @@ class Recipe:
     standardize: bool = False
     fold: int = 1
     center: bool = False
-    chrono: int | None = None  # the memory span the LSTM gate biases were drawn for; None: Keras's biases
+    chrono: int | None = None  # the span the LSTM and GRU gate biases were drawn for; None: Keras's biases
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
 __all__ = ["Budget", "Recipe", "center", "center_scale", "choose_budget", "choose_fold", "choose_seq_len",
-           "choose_vocab_size", "choose_chrono", "chrono_biases", "feature_statistics", "fold",
-           "learning_rate_schedule", "memory_span", "resolve_schedule", "words"]
+           "choose_vocab_size", "choose_chrono", "chrono_biases", "covering_length", "feature_statistics", "fold",
+           "learning_rate_schedule", "resolve_schedule", "words"]
