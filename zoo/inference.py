@@ -65,13 +65,23 @@ def _cpu_cores() -> int:
 
 
 def sublayers(layer: Any) -> Any:
-    """``layer`` and every layer inside it: a model's layers, a wrapper's (Bidirectional, TimeDistributed) own."""
-    yield layer
-    inner = list(getattr(layer, "layers", None) or [])
-    inner += [getattr(layer, name, None) for name in ("layer", "forward_layer", "backward_layer")]
-    for sub in inner:
-        if sub is not None and sub is not layer:
-            yield from sublayers(sub)
+    """``layer`` and every layer inside it, each once, in a fixed order: a model's layers, a wrapper's
+    (``Bidirectional``, ``TimeDistributed``), an RNN's cell, and the layers a custom layer holds as attributes (what
+    Keras tracks for it), however deep."""
+    seen: set[int] = set()
+
+    def walk(node: Any) -> Any:
+        if id(node) in seen:
+            return
+        seen.add(id(node))
+        yield node
+        inner = list(getattr(node, "layers", None) or []) + list(getattr(node, "_layers", None) or [])
+        inner += [getattr(node, name, None) for name in ("layer", "forward_layer", "backward_layer")]
+        for sub in inner:
+            if sub is not None:
+                yield from walk(sub)
+
+    yield from walk(layer)
 
 
 def parallel_parts(network: Any, cores: int | None = None, gpu: bool | None = None) -> int:

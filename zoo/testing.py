@@ -288,22 +288,10 @@ def check_cudnn_eligible(arch: Architecture, num_classes: int | None = None) -> 
     use_bias, GRU reset_after), so training on a GPU uses the fast kernel."""
     import keras
 
+    from .inference import sublayers
+
     model = _build(arch, 3)
-    found = []
-
-    def visit(layer: Any) -> None:
-        if isinstance(layer, keras.layers.Bidirectional):
-            visit(layer.forward_layer)
-            visit(layer.backward_layer)
-            return
-        if isinstance(layer, (keras.layers.LSTM, keras.layers.GRU)):
-            found.append(layer)
-        for sub in getattr(layer, "_layers", []) or []:
-            if sub is not layer:
-                visit(sub)
-
-    for layer in model.layers:
-        visit(layer)
+    found = [layer for layer in sublayers(model) if isinstance(layer, (keras.layers.LSTM, keras.layers.GRU))]
     _require(bool(found), "no LSTM or GRU layer found; waive this check with a reason if that is intended")
     for layer in found:
         cell = getattr(layer, "cell", layer)

@@ -112,8 +112,8 @@ def build_network(arch: Any, hp: Any, num_classes: int, bucket: bool, strategy: 
 
 def gated_cells(network: Any) -> list[Any]:
     """Every LSTM and GRU cell inside ``network`` (:func:`zoo.inference.sublayers`: models, ``Bidirectional`` and
-    other wrappers): LSTM and GRU layers and RNN layers of such cells, stacked cells included, each once, in a fixed
-    order."""
+    other wrappers, a custom layer's own layers): LSTM and GRU layers and RNN layers of such cells, stacked cells
+    included, each once, in a fixed order."""
     import keras
 
     from .inference import sublayers

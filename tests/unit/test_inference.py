@@ -230,6 +230,34 @@ def test_parts_follow_the_cores_and_the_recurrent_loops(lstm_network, network, m
     assert Runner(lstm_network).parts == 1 and Runner(lstm_network)._graph_parts is None
 
 
+def test_recurrent_layers_a_custom_layer_holds_are_found_once_each(monkeypatch):
+    import keras
+
+    from zoo import training
+
+    class Block(keras.layers.Layer):  # a plugin's own layer, holding its recurrent layers as attributes
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.lstm = keras.layers.LSTM(4)
+            self.both = keras.layers.Bidirectional(keras.layers.GRU(3))
+
+        def call(self, x):
+            return keras.ops.concatenate([self.lstm(x), self.both(x)], axis=-1)
+
+    inputs = keras.Input((None, 3))
+    model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(Block()(inputs)))
+    kinds = [type(layer).__name__ for layer in inference.sublayers(model)]
+    assert (kinds.count("LSTM"), kinds.count("Bidirectional"), kinds.count("GRU")) == (1, 1, 2)  # forward, backward
+    assert len(kinds) == len({id(layer) for layer in inference.sublayers(model)})
+    cells = training.gated_cells(model)
+    assert sorted(type(cell).__name__ for cell in cells) == ["GRUCell", "GRUCell", "LSTMCell"]
+    (lstm,) = [cell for cell in cells if isinstance(cell, keras.layers.LSTMCell)]
+    assert training.init_memory(model, 100, seed=0) == 3  # chrono reaches them
+    assert keras.ops.convert_to_numpy(lstm.bias)[4:8].std() > 0.3  # the forget gates, no longer Keras's 1
+    assert inference.parallel_parts(model, cores=2, gpu=False) == 1  # the bidirectional layer runs two loops
+    assert inference.parallel_parts(model, cores=4, gpu=False) == 2
+
+
 @pytest.mark.parametrize("parts", [0, -2, 1.5, "2", True])
 def test_bad_parts_is_one_clear_error(lstm_network, parts):
     with pytest.raises(ZooError, match=r"^parts must be a positive integer, got "):
