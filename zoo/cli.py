@@ -254,6 +254,8 @@ def cmd_tune(args: argparse.Namespace) -> int:
     result = tune(name, args.data, val=args.val, trials=args.trials, strategy=args.strategy, epochs=args.epochs,
                   batch_size=args.batch_size, seed=args.seed, overrides=overrides, out=args.out,
                   overwrite=args.overwrite, data_options=data_options_from_args(args))
+    for note in result.notes:
+        print(f"note: {note}")
     print(f"best val_loss {result.best_score:.4f} after {result.trials} trials: "
           + ", ".join(f"{k}={v}" for k, v in result.best.items()))
     print(f"wrote preset '{result.preset}' to {result.out}; train with: zoo train {name} --preset {result.out} "

@@ -149,6 +149,31 @@ def init_memory(network: Any, span: int, seed: int | None) -> int:
     return len(cells)
 
 
+def network_lengths(splits: Splits, encoded: Encoded) -> np.ndarray:
+    """Each training row's length in the network's steps (a text's tokens; a series' timesteps over the fold): for
+    bucketing and for the chrono rule."""
+    if splits.kind == "text":
+        return token_lengths(encoded.x_train)
+    return -(-np.array([len(s) for s in splits.train.x]) // encoded.fold)
+
+
+def memory_span(lengths: np.ndarray, encoded: Encoded, chosen: int | None) -> int:
+    """The span to chrono-initialize for: ``chosen`` (``--chrono``), else the recipe's rule on the rows as the
+    network reads them (cut to the input width); 0 or 1 keeps Keras's biases."""
+    if chosen is not None:
+        return chosen
+    return recipe.choose_chrono(np.minimum(lengths, encoded.x_train.shape[1]))
+
+
+def chrono_initialize(network: Any, span: int, seed: int | None, chosen: int | None, notes: list[str]) -> int:
+    """:func:`init_memory` where ``span`` asks for it, with its note; the number of cells it set."""
+    if span <= 1:
+        return 0
+    cells = init_memory(network, span, seed)
+    notes.append(_chrono_note(cells, span, chosen))
+    return cells
+
+
 def _chrono_note(cells: int, span: int, chosen: int | None) -> str:
     if not cells:
         return ("chrono initialization skipped: this architecture has no LSTM or GRU layer"
@@ -378,15 +403,10 @@ def _train_network(config: TrainConfig, arch: Any, hp: Any, splits: Splits, run_
     # batches of similar lengths cut to their longest row, for a network that takes any length and masks padding
     bucket = config.bucket and strategy is None and arch.masks_padding and (splits.kind == "text" or
                                                                             hp.seq_len is None)
-    # each row's length in the network's steps: for bucketing and for the chrono rule
-    lengths = (token_lengths(encoded.x_train) if splits.kind == "text"
-               else -(-np.array([len(s) for s in splits.train.x]) // encoded.fold))
+    lengths = network_lengths(splits, encoded)
     network = build_network(arch, hp, splits.num_classes, bucket, strategy)
-    span = (recipe.choose_chrono(np.minimum(lengths, encoded.x_train.shape[1])) if config.chrono is None
-            else config.chrono)
-    cells = init_memory(network, span, config.seed) if span > 1 else 0
-    if span > 1:
-        notes.append(_chrono_note(cells, span, config.chrono))
+    span = memory_span(lengths, encoded, config.chrono)
+    cells = chrono_initialize(network, span, config.seed, config.chrono, notes)
     budget = recipe.choose_budget(len(splits.train), config.batch_size, splits.val is not None, config.steps,
                                   config.epochs, config.patience)
     schedule = recipe.resolve_schedule(config.schedule, splits.val is not None)

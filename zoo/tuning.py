@@ -34,6 +34,7 @@ class TuneResult:
     trials: int
     out: Path
     preset: str
+    notes: list[str]  # the recipe's choices the trials trained with, as zoo train prints them
 
 
 def search_space(arch: Any, fixed: dict[str, Any], kind: str) -> dict[str, Any]:
@@ -79,10 +80,17 @@ def _check_out(out: Path, overwrite: bool) -> None:
         raise ZooError(f"{out} already exists; choose another --out or pass --overwrite to replace it.")
 
 
-def _trial_model(hp: Any, arch: Any, space: dict[str, Any], num_classes: int, fixed: dict[str, Any]) -> Any:
-    """One trial's compiled network: the searched values on top of the fixed ones."""
+def _trial_model(hp: Any, arch: Any, space: dict[str, Any], num_classes: int, fixed: dict[str, Any], span: int,
+                 seed: int) -> Any:
+    """One trial's compiled network: the searched values on top of the fixed ones, its recurrent gates
+    chrono-initialized for ``span`` steps as ``zoo train`` would (0: Keras's biases)."""
+    from .training import init_memory
+
     chosen = {name: _define(hp, p) for name, p in space.items()}
-    return arch.build(num_classes, **fixed, **chosen)
+    model = arch.build(num_classes, **fixed, **chosen)
+    if span > 1:
+        init_memory(model, span, seed)
+    return model
 
 
 def _trial_fit(hp: Any, model: Any, x: Any, y: Any, validation_data: Any, **kwargs: Any) -> Any:
@@ -143,7 +151,8 @@ def tune(
                          hyperparameters=dict(overrides or {}), data_options=data_options or DataOptions())
     arch, fixed = resolve_architecture(config)
     splits = prepare_data(config)
-    hp = resolve_hyperparameters(arch, fixed, splits, config, [])
+    notes = list(splits.notes)
+    hp = resolve_hyperparameters(arch, fixed, splits, config, notes)
     fixed = {**fixed, "input": hp.input, "seq_len": hp.seq_len, "num_features": hp.num_features}
     space = search_space(arch, fixed, splits.kind)
     if not space:
@@ -153,12 +162,21 @@ def tune(
 
     keras.utils.set_random_seed(seed)
     if "vocab_size" in space:  # tokenize once with the largest vocabulary; trials cut it down (_trial_fit)
-        hp = hp.replace(vocab_size=max([*(arch.schema["vocab_size"].search or []), hp.vocab_size]))
-    encoded = encode_inputs(splits, hp, config, notes=[])
+        searched = arch.schema["vocab_size"].search or []
+        notes = [n for n in notes if not n.startswith("vocab_size ")]
+        notes.append(f"vocab_size searched over {', '.join(map(str, searched))} (zoo train alone would choose "
+                     f"{hp.vocab_size} from the data); fix it with --set vocab_size=N")
+        hp = hp.replace(vocab_size=max([*searched, hp.vocab_size]))
+    encoded = encode_inputs(splits, hp, config, notes)
+    from .training import chrono_initialize, memory_span, network_lengths
+
+    span = memory_span(network_lengths(splits, encoded), encoded, None)
+    if span > 1:  # the note says how many cells: count them on the untuned network
+        chrono_initialize(arch.build(splits.num_classes, **fixed), span, seed, None, notes)
     yt, yv = (targets(y, splits.num_classes, hp.labels) for y in (splits.y_train, splits.y_val))
     hypermodel = kt.HyperModel()  # this run's build and fit, as the instance's own functions: no subclass needed
     hypermodel.build = functools.partial(_trial_model, arch=arch, space=space, num_classes=splits.num_classes,
-                                         fixed=fixed)
+                                         fixed=fixed, span=span, seed=seed)
     hypermodel.fit = _trial_fit
     with tempfile.TemporaryDirectory(prefix="zoo-tune-") as tmp:
         tuner = _make_tuner(kt, strategy, hypermodel, trials, epochs, dict(
@@ -172,7 +190,7 @@ def tune(
     best = {k: (v.item() if hasattr(v, "item") else v) for k, v in best.items()}
     summary = f"zoo tune ({strategy}, {len(done)} trials) on {splits.train.source}: val_loss {best_trial.score:.4f}"
     preset = _write_preset(out, arch, {**dict(overrides or {}), **best}, summary)
-    return TuneResult(best, float(best_trial.score), len(done), out, preset)
+    return TuneResult(best, float(best_trial.score), len(done), out, preset, notes)
 
 
 __all__ = ["TuneResult", "search_space", "tune"]
