@@ -157,7 +157,7 @@ def network_lengths(splits: Splits, encoded: Encoded) -> np.ndarray:
     return -(-np.array([len(s) for s in splits.train.x]) // encoded.fold)
 
 
-def memory_span(lengths: np.ndarray, encoded: Encoded, chosen: int | None) -> int:
+def chrono_span(lengths: np.ndarray, encoded: Encoded, chosen: int | None) -> int:
     """The span to chrono-initialize for: ``chosen`` (``--chrono``), else the recipe's rule on the rows as the
     network reads them (cut to the input width); 0 or 1 keeps Keras's biases."""
     if chosen is not None:
@@ -405,7 +405,7 @@ def _train_network(config: TrainConfig, arch: Any, hp: Any, splits: Splits, run_
                                                                             hp.seq_len is None)
     lengths = network_lengths(splits, encoded)
     network = build_network(arch, hp, splits.num_classes, bucket, strategy)
-    span = memory_span(lengths, encoded, config.chrono)
+    span = chrono_span(lengths, encoded, config.chrono)
     cells = chrono_initialize(network, span, config.seed, config.chrono, notes)
     budget = recipe.choose_budget(len(splits.train), config.batch_size, splits.val is not None, config.steps,
                                   config.epochs, config.patience)

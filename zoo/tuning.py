@@ -81,15 +81,14 @@ def _check_out(out: Path, overwrite: bool) -> None:
 
 
 def _trial_model(hp: Any, arch: Any, space: dict[str, Any], num_classes: int, fixed: dict[str, Any], span: int,
-                 seed: int) -> Any:
+                 seed: int, notes: list[str]) -> Any:
     """One trial's compiled network: the searched values on top of the fixed ones, its recurrent gates
-    chrono-initialized for ``span`` steps as ``zoo train`` would (0: Keras's biases)."""
-    from .training import init_memory
+    chrono-initialized for ``span`` steps as ``zoo train`` would (0: Keras's biases), the note added to ``notes``."""
+    from .training import chrono_initialize
 
     chosen = {name: _define(hp, p) for name, p in space.items()}
     model = arch.build(num_classes, **fixed, **chosen)
-    if span > 1:
-        init_memory(model, span, seed)
+    chrono_initialize(model, span, seed, None, notes)
     return model
 
 
@@ -168,15 +167,14 @@ def tune(
                      f"{hp.vocab_size} from the data); fix it with --set vocab_size=N")
         hp = hp.replace(vocab_size=max([*searched, hp.vocab_size]))
     encoded = encode_inputs(splits, hp, config, notes)
-    from .training import chrono_initialize, memory_span, network_lengths
+    from .training import chrono_span, network_lengths
 
-    span = memory_span(network_lengths(splits, encoded), encoded, None)
-    if span > 1:  # the note says how many cells: count them on the untuned network
-        chrono_initialize(arch.build(splits.num_classes, **fixed), span, seed, None, notes)
+    span = chrono_span(network_lengths(splits, encoded), encoded, None)
+    trial_notes: list[str] = []  # each trial's chrono note (the same, unless the search changes the layers)
     yt, yv = (targets(y, splits.num_classes, hp.labels) for y in (splits.y_train, splits.y_val))
     hypermodel = kt.HyperModel()  # this run's build and fit, as the instance's own functions: no subclass needed
     hypermodel.build = functools.partial(_trial_model, arch=arch, space=space, num_classes=splits.num_classes,
-                                         fixed=fixed, span=span, seed=seed)
+                                         fixed=fixed, span=span, seed=seed, notes=trial_notes)
     hypermodel.fit = _trial_fit
     with tempfile.TemporaryDirectory(prefix="zoo-tune-") as tmp:
         tuner = _make_tuner(kt, strategy, hypermodel, trials, epochs, dict(
@@ -190,6 +188,7 @@ def tune(
     best = {k: (v.item() if hasattr(v, "item") else v) for k, v in best.items()}
     summary = f"zoo tune ({strategy}, {len(done)} trials) on {splits.train.source}: val_loss {best_trial.score:.4f}"
     preset = _write_preset(out, arch, {**dict(overrides or {}), **best}, summary)
+    notes += dict.fromkeys(trial_notes)
     return TuneResult(best, float(best_trial.score), len(done), out, preset, notes)
 
 
