@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from . import defaults
+from . import defaults, recipe
 from .config import DataOptions, TrainConfig
 from .data import targets
 from .errors import ZooError
@@ -25,6 +25,7 @@ from .preparation import encode_inputs, prepare_data, resolve_architecture, reso
 STRATEGIES = ("random", "grid", "hyperband")
 FROM_DATA = ("input", "num_features", "seq_len")
 TOKENS_ONLY = ("vocab_size", "embed_dim")
+RANKING_ROWS = int(recipe.SMALL_DATA * recipe.VAL_FRACTION)  # fewer validation rows rank trials by noise
 
 
 @dataclass
@@ -151,6 +152,10 @@ def tune(
     arch, fixed = resolve_architecture(config)
     splits = prepare_data(config)
     notes = list(splits.notes)
+    if len(splits.y_val) < RANKING_ROWS:  # zoo train would hold none out; tune has to rank on something
+        notes.append(f"the trials are ranked on {len(splits.y_val)} validation examples, too few to tell close "
+                     f"settings apart (zoo train holds none out under {recipe.SMALL_DATA:,} training rows); pass a "
+                     f"--val file with {RANKING_ROWS} or more")
     hp = resolve_hyperparameters(arch, fixed, splits, config, notes)
     fixed = {**fixed, "input": hp.input, "seq_len": hp.seq_len, "num_features": hp.num_features}
     space = search_space(arch, fixed, splits.kind)

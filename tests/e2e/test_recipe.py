@@ -353,6 +353,7 @@ def test_tune_trials_are_chrono_initialized_as_zoo_train_would_and_say_so(tmp_pa
     assert ("note: chrono initialization: the forget (LSTM) and update (GRU) gates of 1 recurrent cell(s) drawn for "
             "memories of 1 to 100 steps") in r.stdout
     assert "note: seq_len 104: covers 99% of the training texts" in r.stdout
+    assert "validation examples, too few" not in r.stdout  # 100 rank the trials
     assert ("note: vocab_size searched over 5000, 10000, 20000 (zoo train alone would choose 34 from the data)"
             in r.stdout and "note: vocab_size 34" not in r.stdout)
     best = float(re.search(r"^best val_loss ([0-9.]+) after 1 trials", r.stdout, re.M).group(1))
