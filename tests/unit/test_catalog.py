@@ -28,12 +28,12 @@ def test_the_real_registry_loads_with_the_reference_defaults():
     assert entries["lstm"].aliases == ("basic",)
     assert entries["stacked_lstm"].aliases == ("stacked", "stacked-dropout")
     assert entries["bilstm"].aliases == ("bidirectional",)
-    # the reference design's values, plus the zoo's learning rates for lstm and bilstm (chosen on the panel's
-    # held-out splits)
+    # the reference design's values, plus the zoo's learning rates (chosen on the panel's held-out splits)
     assert entries["lstm"].defaults == {"vocab_size": 10000, "embed_dim": 64, "seq_len": 100, "units": 128,
                                         "optimizer": "adam", "learning_rate": 0.003}
     assert entries["stacked_lstm"].defaults == {"vocab_size": 10000, "embed_dim": 128, "seq_len": 200,
-                                                "units": [256, 128], "dropout": 0.2, "optimizer": "rmsprop"}
+                                                "units": [256, 128], "dropout": 0.2, "optimizer": "rmsprop",
+                                                "learning_rate": 0.003}
     assert entries["bilstm"].defaults == {"vocab_size": 5000, "embed_dim": 64, "seq_len": 150, "units": 64,
                                           "optimizer": "adam", "learning_rate": 0.003}
     for name, entry in entries.items():
