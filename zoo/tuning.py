@@ -81,6 +81,20 @@ def _check_out(out: Path, overwrite: bool) -> None:
         raise ZooError(f"{out} already exists; choose another --out or pass --overwrite to replace it.")
 
 
+def _ranking_note(rows: int, validation: str) -> str:
+    """What a validation set of ``rows`` (under ``RANKING_ROWS``) means for the ranking; ``validation`` is
+    ``"split"`` when tune held the rows out of ``--data`` (where zoo train would have held none out).
+
+    >>> _ranking_note(4, "split")
+    'the trials are ranked on 4 ... settings apart (zoo train holds none out under 1,000 training rows); pass a ...'
+    >>> _ranking_note(45, "file")
+    'the trials are ranked on 45 validation examples, too few to tell close settings apart; pass a --val file ...'
+    """
+    why = f" (zoo train holds none out under {recipe.SMALL_DATA:,} training rows)" if validation == "split" else ""
+    return (f"the trials are ranked on {rows} validation examples, too few to tell close settings apart{why}; pass a "
+            f"--val file with {RANKING_ROWS} or more")
+
+
 def _trial_model(hp: Any, arch: Any, space: dict[str, Any], num_classes: int, fixed: dict[str, Any], span: int,
                  seed: int, notes: list[str]) -> Any:
     """One trial's compiled network: the searched values on top of the fixed ones, its recurrent gates
@@ -152,10 +166,8 @@ def tune(
     arch, fixed = resolve_architecture(config)
     splits = prepare_data(config)
     notes = list(splits.notes)
-    if len(splits.y_val) < RANKING_ROWS:  # zoo train would hold none out; tune has to rank on something
-        notes.append(f"the trials are ranked on {len(splits.y_val)} validation examples, too few to tell close "
-                     f"settings apart (zoo train holds none out under {recipe.SMALL_DATA:,} training rows); pass a "
-                     f"--val file with {RANKING_ROWS} or more")
+    if len(splits.y_val) < RANKING_ROWS:
+        notes.append(_ranking_note(len(splits.y_val), splits.validation))
     hp = resolve_hyperparameters(arch, fixed, splits, config, notes)
     fixed = {**fixed, "input": hp.input, "seq_len": hp.seq_len, "num_features": hp.num_features}
     space = search_space(arch, fixed, splits.kind)
