@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from .config import DataOptions, TrainConfig
 from .data import targets
 from .errors import ZooError
 from .files import atomic_write
+from .hyperparameters import Param
 from .preparation import encode_inputs, prepare_data, resolve_architecture, resolve_hyperparameters
 
 STRATEGIES = ("random", "grid", "hyperband")
@@ -93,6 +94,37 @@ def _ranking_note(rows: int, validation: str) -> str:
     why = f" (zoo train holds none out under {recipe.SMALL_DATA:,} training rows)" if validation == "split" else ""
     return (f"the trials are ranked on {rows} validation examples, too few to tell close settings apart{why}; pass a "
             f"--val file with {RANKING_ROWS} or more")
+
+
+def _vocab_search(param: Any, words: int, chosen: int) -> tuple[Any, str, int]:
+    """The catalog's ``vocab_size`` search cut to what a training set of ``words`` distinct words can fill (more
+    ids than words plus padding and unknown build the same tokenizer and a larger, unused embedding), with the note
+    saying so (``chosen``: what zoo train alone would pick) and the largest value left.
+
+    >>> param = Param("vocab_size", "int", search=[5000, 10000, 20000])
+    >>> search, note, largest = _vocab_search(param, 7000, 4100)
+    >>> search.search, largest
+    ([5000, 7002], 7002)
+    >>> print(note)
+    vocab_size searched over 5000, 7002 (the catalog's 10000, 20000 cut to the 7,000 distinct training words plus ...
+    >>> _vocab_search(Param("vocab_size", "int", search={"min": 100, "max": 9000, "step": 100}), 50, 30)[0].search
+    {'min': 52, 'max': 52, 'step': 100}
+    """
+    full = words + recipe.RESERVED_IDS
+    s = param.search
+    if isinstance(s, dict):
+        cut = {**s, "min": min(int(s["min"]), full), "max": min(int(s["max"]), full)}
+        shown, largest = f"{cut['min']} to {cut['max']}", cut["max"]
+        over = f"range {s['min']} to {s['max']}" if int(s["max"]) > full else ""
+    else:
+        cut = list(dict.fromkeys(min(int(v), full) for v in s))
+        shown, largest = ", ".join(map(str, cut)), max(cut)
+        over = ", ".join(str(v) for v in s if int(v) > full)
+    why = (f"the catalog's {over} cut to the {words:,} distinct training words plus padding and unknown, the most "
+           "ids this data fills; ") if over else ""
+    note = (f"vocab_size searched over {shown} ({why}zoo train alone would choose {chosen} from the data); fix it "
+            "with --set vocab_size=N")
+    return replace(param, search=cut), note, largest
 
 
 def _trial_model(hp: Any, arch: Any, space: dict[str, Any], num_classes: int, fixed: dict[str, Any], span: int,
@@ -178,11 +210,10 @@ def tune(
 
     keras.utils.set_random_seed(seed)
     if "vocab_size" in space:  # tokenize once with the largest vocabulary; trials cut it down (_trial_fit)
-        searched = arch.schema["vocab_size"].search or []
-        notes = [n for n in notes if not n.startswith("vocab_size ")]
-        notes.append(f"vocab_size searched over {', '.join(map(str, searched))} (zoo train alone would choose "
-                     f"{hp.vocab_size} from the data); fix it with --set vocab_size=N")
-        hp = hp.replace(vocab_size=max([*searched, hp.vocab_size]))
+        words = len({w for text in splits.train.x for w in recipe.words(text)})
+        space["vocab_size"], note, largest = _vocab_search(space["vocab_size"], words, hp.vocab_size)
+        notes = [n for n in notes if not n.startswith("vocab_size ")] + [note]
+        hp = hp.replace(vocab_size=max(largest, hp.vocab_size))
     encoded = encode_inputs(splits, hp, config, notes)
     from .training import chrono_span, network_lengths
 

@@ -10,6 +10,7 @@ from collections import Counter
 
 import numpy as np
 import pytest
+import yaml
 
 import zoo
 from zoo import recipe, training
@@ -354,7 +355,11 @@ def test_tune_trials_are_chrono_initialized_as_zoo_train_would_and_say_so(tmp_pa
             "memories of 1 to 100 steps") in r.stdout
     assert "note: seq_len 104: covers 99% of the training texts" in r.stdout
     assert "validation examples, too few" not in r.stdout  # 100 rank the trials
-    assert ("note: vocab_size searched over 5000, 10000, 20000 (zoo train alone would choose 34 from the data)"
-            in r.stdout and "note: vocab_size 34" not in r.stdout)
+    # 32 distinct words fill 34 ids: the catalog's 5,000-20,000 would only add unused embedding rows
+    assert ("note: vocab_size searched over 34 (the catalog's 5000, 10000, 20000 cut to the 32 distinct training "
+            "words plus padding and unknown, the most ids this data fills; zoo train alone would choose 34 from the "
+            "data)" in r.stdout and "note: vocab_size 34:" not in r.stdout)
+    preset = yaml.safe_load((tmp_path / "preset.yaml").read_text())["presets"]["lstm-tuned"]
+    assert preset["hyperparameters"]["vocab_size"] == 34
     best = float(re.search(r"^best val_loss ([0-9.]+) after 1 trials", r.stdout, re.M).group(1))
     assert best < 0.2  # the word 60-100 steps before the end is learned in 105 steps (0.056; Keras's biases: 0.56)
