@@ -20,7 +20,6 @@ from .config import DataOptions, TrainConfig
 from .data import targets
 from .errors import ZooError
 from .files import atomic_write
-from .hyperparameters import Param
 from .preparation import encode_inputs, prepare_data, resolve_architecture, resolve_hyperparameters
 
 STRATEGIES = ("random", "grid", "hyperband")
@@ -101,6 +100,7 @@ def _vocab_search(param: Any, words: int, chosen: int) -> tuple[Any, str, int]:
     ids than words plus padding and unknown build the same tokenizer and a larger, unused embedding), with the note
     saying so (``chosen``: what zoo train alone would pick) and the largest value left.
 
+    >>> from zoo.hyperparameters import Param
     >>> param = Param("vocab_size", "int", search=[5000, 10000, 20000])
     >>> search, note, largest = _vocab_search(param, 7000, 4100)
     >>> search.search, largest
