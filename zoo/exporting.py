@@ -222,8 +222,10 @@ def _write_savedmodel(classifier: Any, staging: Path) -> tuple[float, int, str]:
         inputs = {"text": np.array(samples)} if classifier.kind == "text" else \
             {f"x{i}": s for i, s in enumerate(samples)}
         np.savez(os.path.join(tmp, "in.npz"), **inputs)
-        proc = subprocess.run([sys.executable, "-c", _SAVEDMODEL_CHECK, str(path), os.path.join(tmp, "in.npz"),
-                               os.path.join(tmp, "out.npy")], capture_output=True, text=True, timeout=600,
+        # the check runs in tmp (so it cannot import a zoo from the caller's folder): the path must be absolute
+        proc = subprocess.run([sys.executable, "-c", _SAVEDMODEL_CHECK, str(path.resolve()),
+                               os.path.join(tmp, "in.npz"), os.path.join(tmp, "out.npy")],
+                              capture_output=True, text=True, timeout=600,
                               env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, cwd=tmp)
         if proc.returncode != 0 or json.loads(proc.stdout.strip().splitlines()[-1])["zoo_imported"]:
             raise ZooError(f"the SavedModel did not load in a TensorFlow-only process: "

@@ -153,6 +153,16 @@ def test_a_failed_export_leaves_nothing_and_an_export_is_replaced_only_on_reques
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine", "o"]
 
 
+def test_a_savedmodel_export_to_a_relative_out_is_checked_and_written(runs, tmp_path, monkeypatch, capsys):
+    from zoo.cli import main
+
+    monkeypatch.chdir(tmp_path)  # the check's process runs in its own folder: a relative path must still load
+    assert main(["export", str(runs["bilstm"]), "--format", "savedmodel", "--out", "sm"]) == 0
+    assert "exported savedmodel" in capsys.readouterr().out
+    assert (tmp_path / "sm" / "1" / "saved_model.pb").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sm"]
+
+
 def test_the_onnxruntime_engine_predicts_a_run_and_serves_the_same_api(runs):
     keras_clf = zoo.load(runs["bilstm"])
     engine = zoo.load(runs["bilstm"], engine="onnxruntime")
