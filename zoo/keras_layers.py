@@ -114,7 +114,10 @@ class MaskedGlobalMaxPooling1D(keras.layers.Layer):
         if mask is None:
             return ops.max(inputs, axis=1)
         real = ops.expand_dims(ops.cast(mask, "bool"), -1)
-        best = ops.max(ops.where(real, inputs, ops.full_like(inputs, float("-inf"))), axis=1)
+        # padded steps take the row's lowest value, so they never win; not -inf, which exporters that turn `where`
+        # into arithmetic (0 * -inf) make NaN
+        lowest = ops.min(inputs, axis=1, keepdims=True)
+        best = ops.max(ops.where(real, inputs, lowest), axis=1)
         return ops.where(ops.any(real, axis=1), best, ops.zeros_like(best))
 
     def compute_mask(self, inputs: Any, mask: Any = None) -> None:

@@ -43,7 +43,7 @@ def search_space(arch: Any, fixed: dict[str, Any], kind: str) -> dict[str, Any]:
 
     >>> import zoo
     >>> sorted(search_space(zoo.get("bilstm"), {"units": 32}, "text"))
-    ['embed_dim', 'learning_rate', 'vocab_size']
+    ['embed_dim', 'learning_rate', 'pooling', 'vocab_size']
     """
     space = {}
     for name, param in arch.schema.items():

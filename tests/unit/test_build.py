@@ -39,6 +39,30 @@ def test_the_reference_layer_stacks(registry):
     assert stacked.get_layer("embedding").mask_zero is True
 
 
+@pytest.mark.parametrize("pooling,layer", [("last", None), ("max", "MaskedGlobalMaxPooling1D"),
+                                           ("mean", "MaskedGlobalAveragePooling1D")])
+def test_bilstm_pooling_adds_no_parameters_and_reads_only_the_real_steps(registry, pooling, layer):
+    build = registry.get("bilstm").build
+    model = build(3, pooling=pooling, input="features", num_features=2, seq_len=None, units=5)
+    kinds = [type(x).__name__ for x in model.layers]
+    assert kinds == ["InputLayer", "Masking", "Bidirectional", *([layer] if layer else []), "Dense"]
+    assert model.count_params() == build(3, input="features", num_features=2, seq_len=None, units=5).count_params()
+    assert build(6, pooling=pooling).count_params() == 386_822  # the reference design's count, pooled or not
+    rng = np.random.default_rng(0)
+    x = np.zeros((2, 9, 2), "float32")
+    x[0, :4] = rng.normal(size=(4, 2)) - 2.0  # all negative: a padding zero would win an unmasked maximum
+    x[1] = rng.normal(size=(9, 2))
+    together, alone = np.asarray(model(x)), np.asarray(model(x[:1, :4]))
+    np.testing.assert_allclose(alone[0], together[0], atol=1e-6)
+    np.testing.assert_allclose(together.sum(axis=1), 1.0, atol=1e-6)
+    assert np.abs(together[0] - together[1]).max() > 1e-4  # the rows differ: the model is not constant
+
+
+def test_an_unknown_pooling_is_refused_with_the_choices(registry):
+    with pytest.raises(ZooError, match=r"pooling.*last, max, mean"):
+        registry.get("bilstm").build(3, pooling="attention")
+
+
 def test_optimizers_follow_the_reference(registry):
     assert type(registry.get("lstm").build(3, **SMALL).optimizer).__name__ == "Adam"
     stacked = registry.get("stacked_lstm").build(3, **{**SMALL, "units": [8]})

@@ -35,7 +35,7 @@ def test_the_real_registry_loads_with_the_reference_defaults():
                                                 "units": [256, 128], "dropout": 0.2, "optimizer": "rmsprop",
                                                 "learning_rate": 0.003}
     assert entries["bilstm"].defaults == {"vocab_size": 5000, "embed_dim": 64, "seq_len": 150, "units": 64,
-                                          "optimizer": "adam", "learning_rate": 0.003}
+                                          "pooling": "last", "optimizer": "adam", "learning_rate": 0.003}
     for name, entry in entries.items():
         assert entry.plugin == name  # file stem, registered name, catalog key and plugin are one string
         assert entry.inputs == ("tokens", "features")

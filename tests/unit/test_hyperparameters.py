@@ -28,7 +28,7 @@ def test_an_unknown_hyperparameter_with_nothing_close_has_no_suggestion(registry
         registry.get("bilstm").hyperparameters(colour="red")
     assert str(e.value).startswith("Unknown hyperparameter 'colour' for 'bilstm'. Valid: input (str in ")
     assert "Did you mean" not in str(e.value)
-    assert "units (int, 1..4096)." in str(e.value)
+    assert "units (int, 1..4096), pooling (str in {last, max, mean})." in str(e.value)
 
 
 def test_the_stacked_schema_lists_its_own_types(registry):

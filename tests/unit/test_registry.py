@@ -35,9 +35,9 @@ def test_an_architecture_entry_carries_its_metadata(registry):
     assert arch.inputs == ("tokens", "features")
     assert arch.defaults == {"input": "tokens", "num_features": None, "labels": "categorical", "optimizer": "adam",
                              "learning_rate": 0.003, "precision": "float32", "vocab_size": 5000, "embed_dim": 64,
-                             "seq_len": 150, "units": 64}
+                             "seq_len": 150, "units": 64, "pooling": "last"}
     assert list(arch.schema) == ["input", "num_features", "labels", "optimizer", "learning_rate", "precision",
-                                 "vocab_size", "embed_dim", "seq_len", "units"]
+                                 "vocab_size", "embed_dim", "seq_len", "units", "pooling"]
     assert arch.preset_of is None
     assert registry.get("stacked").defaults["optimizer"] == "rmsprop"  # a catalog may change a zoo-wide default
 
