@@ -103,7 +103,8 @@ class MaskedGlobalMaxPooling1D(keras.layers.Layer):
     """The maximum over the real steps of a masked sequence: ``(batch, steps, features) -> (batch, features)``.
 
     Padded steps never win the maximum (even where every real value is negative); an all-padding row gives
-    zeros. The sequence collapses, so no mask goes on.
+    zeros. Padded steps must hold finite values (a recurrent layer's zeros do). The sequence collapses, so no mask
+    goes on.
     """
 
     def __init__(self, **kwargs: Any):

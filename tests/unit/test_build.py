@@ -39,21 +39,29 @@ def test_the_reference_layer_stacks(registry):
     assert stacked.get_layer("embedding").mask_zero is True
 
 
-@pytest.mark.parametrize("pooling,layer", [("last", None), ("max", "MaskedGlobalMaxPooling1D"),
-                                           ("mean", "MaskedGlobalAveragePooling1D")])
-def test_bilstm_pooling_adds_no_parameters_and_reads_only_the_real_steps(registry, pooling, layer):
+@pytest.mark.parametrize("pooling,layer,precision", [
+    ("last", None, "float32"), ("max", "MaskedGlobalMaxPooling1D", "float32"),
+    ("mean", "MaskedGlobalAveragePooling1D", "float32"), ("max", "MaskedGlobalMaxPooling1D", "mixed_float16")])
+def test_bilstm_pooling_adds_no_parameters_and_reads_only_the_real_steps(registry, pooling, layer, precision):
+    import keras
+
     build = registry.get("bilstm").build
-    model = build(3, pooling=pooling, input="features", num_features=2, seq_len=None, units=5)
+    small = {"input": "features", "num_features": 2, "seq_len": None, "units": 5}
+    model = build(3, pooling=pooling, precision=precision, **small)
     kinds = [type(x).__name__ for x in model.layers]
     assert kinds == ["InputLayer", "Masking", "Bidirectional", *([layer] if layer else []), "Dense"]
-    assert model.count_params() == build(3, input="features", num_features=2, seq_len=None, units=5).count_params()
+    assert model.count_params() == build(3, **small).count_params()
     assert build(6, pooling=pooling).count_params() == 386_822  # the reference design's count, pooled or not
     rng = np.random.default_rng(0)
     x = np.zeros((2, 9, 2), "float32")
-    x[0, :4] = rng.normal(size=(4, 2)) - 2.0  # all negative: a padding zero would win an unmasked maximum
+    x[0, :4] = rng.normal(size=(4, 2)) - 2.0
     x[1] = rng.normal(size=(9, 2))
+    if pooling == "max":  # the LSTM outputs zeros at padded steps: they would win an unmasked maximum here
+        steps = np.asarray(keras.Model(model.input, model.get_layer("bilstm").output)(x[:1, :4]), "float32")
+        assert (steps[0].max(axis=0) < 0).any()
     together, alone = np.asarray(model(x)), np.asarray(model(x[:1, :4]))
-    np.testing.assert_allclose(alone[0], together[0], atol=1e-6)
+    assert together.dtype == np.float32
+    np.testing.assert_allclose(alone[0], together[0], atol=1e-6 if precision == "float32" else 1e-3)
     np.testing.assert_allclose(together.sum(axis=1), 1.0, atol=1e-6)
     assert np.abs(together[0] - together[1]).max() > 1e-4  # the rows differ: the model is not constant
 
