@@ -5,8 +5,8 @@ it has 386,822 parameters. The catalog raises Adam's learning rate to 3e-3 (see 
 
 ``pooling`` chooses what the head sees: ``last`` (the reference design, the default) each direction's final state;
 ``max`` or ``mean`` the maximum or mean of each feature over the real steps of both directions' outputs (padding
-never counts). Pooling adds no parameters. Each gained on some of the panel's held-out splits and lost on others,
-so neither is the default (README, "Accuracy"); ``zoo tune`` searches all three.
+never counts). Pooling adds no parameters. The catalog keeps ``last``; ``zoo train`` chooses ``max`` on long rows
+(:func:`zoo.recipe.choose_pooling`), and ``zoo tune`` searches all three.
 """
 
 import zoo

@@ -125,6 +125,7 @@ def resolve_hyperparameters(arch: Any, overrides: dict[str, Any], splits: Splits
     """The architecture's defaults, the user's overrides, and what the data sets (input mode, feature count, and
     for text the sequence length and vocabulary: :mod:`zoo.recipe`), validated against the schema in one pass."""
     overrides = dict(overrides)
+    pooling = "pooling" not in overrides and "max" in (getattr(arch.schema.get("pooling"), "choices", None) or ())
     if splits.kind == "text":
         overrides["input"] = "tokens"
         if config.fold not in (None, 1):
@@ -142,6 +143,8 @@ def resolve_hyperparameters(arch: Any, overrides: dict[str, Any], splits: Splits
             notes.append(f"vocab_size {overrides['vocab_size']}: the words seen at least {recipe.MIN_WORD_COUNT} times "
                          f"in training (at most {recipe.VOCAB_CAP:,}) plus padding and unknown; override with --set "
                          "vocab_size=N")
+        seq_len = overrides.get("seq_len", arch.defaults.get("seq_len"))
+        steps = recipe.covering_length([min(len(t), seq_len or len(t)) for t in tokens])
     else:
         size = _fold_size(splits, config)
         seq_len = overrides.get("seq_len", config.seq_len)  # None: variable length, padding masked
@@ -156,6 +159,12 @@ def resolve_hyperparameters(arch: Any, overrides: dict[str, Any], splits: Splits
                          f"{size} x {width} features ({longest} timesteps -> {-(-longest // size)} steps; at most "
                          f"{recipe.MAX_STEPS} for {recipe.SEQ_LEN_QUANTILE:.0%} of the training rows){rounded}; the "
                          "saved model takes the series as given; --fold 1 turns it off")
+        steps = -(-recipe.covering_length([min(len(s), seq_len or len(s)) for s in splits.train.x]) // size)
+    if pooling and recipe.choose_pooling(steps) == "max":
+        overrides["pooling"] = "max"
+        notes.append(f"pooling max: the network reads {steps} steps for {recipe.SEQ_LEN_QUANTILE:.0%} of the training "
+                     f"rows, more than {recipe.POOL_STEPS}, so the head reads each feature's maximum over them rather "
+                     f"than the final states; --set pooling=last keeps {arch.name}'s catalog default")
     return arch.hyperparameters(**overrides)
 
 

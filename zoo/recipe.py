@@ -28,6 +28,11 @@
   constant forget bias of 1 keeps about 73% of a memory per step (a GRU's update bias of 0, half): a few dozen
   steps on, nothing of an early token is left at initialization, so no gradient reaches it and a word far from the
   end of a long text is never learned. On shorter rows it cost accuracy (README, "Accuracy"), so it is left off there.
+- **Pooling** (architectures with a ``pooling`` hyperparameter offering ``max``, such as ``bilstm``): the head reads
+  each feature's maximum over the steps instead of the final states where the network reads more than
+  ``POOL_STEPS`` steps for ``SEQ_LEN_QUANTILE`` of the training rows. Held out, the maximum gained on every panel
+  set read over 50 steps or more whose held-out part is large enough to judge (emotion, synth-docs, synth-long)
+  and lost or tied on every set read over 26 steps or fewer (README, "Accuracy").
 """
 
 from __future__ import annotations
@@ -55,6 +60,7 @@ PATIENCE_STEPS = 1000  # stop after this many steps (and MIN_PATIENCE epochs) wi
 MIN_PATIENCE = 3
 SMALL_DATA = 1000
 MAX_STEPS = 64  # numeric series: fold timesteps so the recurrence steps over at most this many (most rows)
+POOL_STEPS = 32  # pool over the steps (pooling=max) where the network reads more than this many (most rows)
 VAL_FRACTION = 0.1
 
 _PUNCTUATION = re.compile(r"[!\"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~']")  # TextVectorization's default strip
@@ -233,6 +239,17 @@ def choose_chrono(lengths: np.ndarray, max_steps: int = MAX_STEPS) -> int:
     """
     span = covering_length(lengths)
     return span if span > max_steps else 0
+
+
+def choose_pooling(steps: int, threshold: int = POOL_STEPS) -> str:
+    """What the head of an architecture with a ``pooling`` hyperparameter reads: ``"max"`` (each feature's maximum
+    over the steps) when the network reads more than ``threshold`` steps for ``SEQ_LEN_QUANTILE`` of the rows,
+    else ``"last"`` (the final states).
+
+    >>> choose_pooling(56), choose_pooling(24), choose_pooling(32)
+    ('max', 'last', 'last')
+    """
+    return "max" if steps > threshold else "last"
 
 
 def chrono_biases(units: int, span: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

@@ -214,6 +214,10 @@ def tune(
         space["vocab_size"], note, largest = _vocab_search(space["vocab_size"], words, hp.vocab_size)
         notes = [n for n in notes if not n.startswith("vocab_size ")] + [note]
         hp = hp.replace(vocab_size=max(largest, hp.vocab_size))
+    if "pooling" in space:  # the trials search it: the recipe's choice is only what zoo train would make
+        notes = [n for n in notes if not n.startswith("pooling ")]
+        notes.append(f"pooling searched over {', '.join(map(str, space['pooling'].search))} (zoo train alone would "
+                     f"choose {hp.pooling} from the data)")
     encoded = encode_inputs(splits, hp, config, notes)
     from .training import chrono_span, network_lengths
 

@@ -121,6 +121,8 @@ def test_sequence_length_and_vocabulary_come_from_the_data(tmp_path):
     assert run.hyperparameters["seq_len"] == recipe.choose_seq_len(lengths) >= np.quantile(lengths, 0.99)
     assert zoo.get("bilstm").defaults["vocab_size"] == 5000  # the catalog keeps the reference design's defaults
     assert any(n.startswith("vocab_size ") for n in run.notes) and any(n.startswith("seq_len ") for n in run.notes)
+    assert max(lengths) <= recipe.POOL_STEPS and run.hyperparameters["pooling"] == "last"  # short rows: final states
+    assert not any(n.startswith("pooling") for n in run.notes)
 
 
 def test_the_users_choices_win_over_every_rule(tmp_path):
@@ -315,6 +317,30 @@ def test_chrono_initialization_opens_the_forget_gates_and_learns_a_word_far_from
     assert keras_bias.metrics["accuracy"] <= 0.7  # a forget bias of 1 forgets the word long before the end
 
 
+def test_long_rows_pool_the_maximum_over_the_steps_where_the_architecture_offers_it(tmp_path):
+    train = needle_file(tmp_path / "train.txt", 60, 0)  # 100 tokens a text
+    run = zoo.train("bilstm", train, out=tmp_path / "long", seed=0, steps=32, verbose=0, hyperparameters=TINY)
+    assert run.hyperparameters["pooling"] == "max" and zoo.get("bilstm").defaults["pooling"] == "last"
+    assert type(run.classifier.parts["network"].get_layer("max_pool")).__name__ == "MaskedGlobalMaxPooling1D"
+    assert ("pooling max: the network reads 100 steps for 99% of the training rows, more than 32, so the head reads "
+            "each feature's maximum over them rather than the final states; --set pooling=last keeps bilstm's "
+            "catalog default") in run.notes
+    kept = zoo.train("bilstm", train, out=tmp_path / "kept", seed=0, steps=32, verbose=0,
+                     hyperparameters={**TINY, "pooling": "last"})  # the user's choice wins
+    assert kept.hyperparameters["pooling"] == "last" and not any(n.startswith("pooling") for n in kept.notes)
+    cut = zoo.train("bilstm", train, out=tmp_path / "cut", seed=0, steps=32, seq_len=24, verbose=0,
+                    hyperparameters=TINY)  # the network reads what --seq-len keeps
+    assert cut.hyperparameters["pooling"] == "last"
+    plain = zoo.train("lstm", train, out=tmp_path / "lstm", seed=0, steps=32, verbose=0, hyperparameters=TINY)
+    assert "pooling" not in plain.hyperparameters and not any(n.startswith("pooling") for n in plain.notes)
+    series, seqs, _ = long_series_file(tmp_path / "s.npz", 40, 0)  # 200-300 timesteps, folded to at most 64 steps
+    folded = zoo.train("bilstm", series, out=tmp_path / "series", seed=0, steps=32, verbose=0,
+                       hyperparameters=TINY)
+    size, steps = folded.record.recipe["fold"], recipe.covering_length([len(s) for s in seqs])
+    assert size > 1 and folded.hyperparameters["pooling"] == "max"
+    assert any(n.startswith(f"pooling max: the network reads {-(-steps // size)} steps") for n in folded.notes)
+
+
 def test_chrono_initialization_opens_a_gru_s_update_gates_and_skips_a_network_without_gates(tmp_path):
     import keras
 
@@ -363,3 +389,16 @@ def test_tune_trials_are_chrono_initialized_as_zoo_train_would_and_say_so(tmp_pa
     assert preset["hyperparameters"]["vocab_size"] == 34
     best = float(re.search(r"^best val_loss ([0-9.]+) after 1 trials", r.stdout, re.M).group(1))
     assert best < 0.2  # the word 60-100 steps before the end is learned in 105 steps (0.056; Keras's biases: 0.56)
+
+
+def test_tune_searches_pooling_and_says_what_zoo_train_would_choose(tmp_path):
+    train = needle_file(tmp_path / "train.txt", 60, 0)  # 100 tokens a text: zoo train would pool the maximum
+    r = subprocess.run([sys.executable, "-m", "zoo.cli", "tune", "bilstm", "--data", str(train), "--trials", "2",
+                        "--epochs", "1", "--set", "units=4", "--set", "embed_dim=4", "--set", "learning_rate=0.003",
+                        "--set", "vocab_size=34", "--out", str(tmp_path / "preset.yaml")],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    assert "note: pooling searched over last, max, mean (zoo train alone would choose max from the data)" in r.stdout
+    assert "note: pooling max:" not in r.stdout
+    preset = yaml.safe_load((tmp_path / "preset.yaml").read_text())["presets"]["bilstm-tuned"]
+    assert preset["hyperparameters"]["pooling"] in ("last", "max", "mean")
