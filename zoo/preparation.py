@@ -143,7 +143,7 @@ def resolve_hyperparameters(arch: Any, overrides: dict[str, Any], splits: Splits
             notes.append(f"vocab_size {overrides['vocab_size']}: the words seen at least {recipe.MIN_WORD_COUNT} times "
                          f"in training (at most {recipe.VOCAB_CAP:,}) plus padding and unknown; override with --set "
                          "vocab_size=N")
-        seq_len = overrides.get("seq_len", arch.defaults.get("seq_len"))
+        seq_len = overrides["seq_len"]  # set above: --seq-len, the user's, or the recipe's
         steps = recipe.covering_length([min(len(t), seq_len or len(t)) for t in tokens])
     else:
         size = _fold_size(splits, config)
