@@ -6,7 +6,9 @@ several times slower than a fused kernel, most of all for one example. ONNX's ``
 each row's length (its last non-padding step) from the input, so callers feed only the padded ids or features.
 
 It covers the networks made of ``Embedding(mask_zero=True)`` or ``Masking`` -> ``LSTM``/``Bidirectional(LSTM)``/
-``Dropout`` layers -> ``Dense(softmax)``: the three built-ins and plugins shaped like them. Anything else raises
+``Dropout`` layers, optionally ending in :class:`~zoo.layers.MaskedGlobalMaxPooling1D` or
+:class:`~zoo.layers.MaskedGlobalAveragePooling1D` over the last one's outputs -> ``Dense(softmax)``: the three
+built-ins (``bilstm`` pooled too) and plugins shaped like them. Anything else raises
 :class:`NotSupported`, and :mod:`zoo.exporting` falls back to Keras's exporter. Keras computes gates in the order
 i, f, c, o with one bias; ONNX wants i, o, f, c and two biases (``Wb`` and ``Rb``, summed): the bias goes to
 ``Wb`` and ``Rb`` is zero.
@@ -67,6 +69,12 @@ class _Graph:
         return names[0] if len(names) == 1 else names
 
 
+def _poolings() -> tuple:
+    from .keras_layers import MaskedGlobalAveragePooling1D, MaskedGlobalMaxPooling1D
+
+    return MaskedGlobalMaxPooling1D, MaskedGlobalAveragePooling1D
+
+
 def _layers(network: Any) -> list:
     import keras
 
@@ -74,7 +82,7 @@ def _layers(network: Any) -> list:
     allowed = (keras.layers.Embedding, keras.layers.Masking, keras.layers.LSTM, keras.layers.Bidirectional,
                keras.layers.Dropout, keras.layers.Dense)
     for layer in layers:
-        if not isinstance(layer, allowed):
+        if not isinstance(layer, allowed) and type(layer) not in _poolings():
             raise NotSupported(f"layer '{layer.name}' ({type(layer).__name__})")
     return layers
 
@@ -116,8 +124,29 @@ def _sequence_lengths(g: _Graph, real: str) -> str:
     return g.op("ReduceMax", [g.op("Mul", [real_i, positions])], axes=[1], keepdims=0)
 
 
-def _recurrent(g: _Graph, layers: list, x: str, lengths: str) -> str:
-    """The LSTM layers in turn; returns the last one's final state, (batch, directions * units)."""
+def _pool(g: _Graph, y: str, real: str, pooling: Any, width: int) -> str:
+    """Max or mean over the real steps of the last LSTM's ``Y`` (time, dirs, batch, units): (batch, width)."""
+    from onnx import TensorProto
+
+    y = g.op("Reshape", [g.op("Transpose", [y], perm=[2, 0, 1, 3]),
+                         g.const("pooled_shape", np.array([0, 0, width], "int64"))])  # (batch, time, width)
+    real = g.op("Unsqueeze", [real, g.const("feature_axis", np.array([-1], "int64"))])  # (batch, time, 1)
+    if type(pooling) is _poolings()[0]:  # as MaskedGlobalMaxPooling1D: padding takes the row's lowest value
+        best = g.op("ReduceMax", [g.op("Where", [real, y, g.op("ReduceMin", [y], axes=[1], keepdims=1)])],
+                    axes=[1], keepdims=0)
+        any_real = g.op("Cast", [g.op("ReduceMax", [g.op("Cast", [real], to=TensorProto.INT32)], axes=[1],
+                                      keepdims=0)], to=TensorProto.BOOL)  # (batch, 1); an all-padding row gives 0
+        return g.op("Where", [any_real, best, g.const("pooled_zero", np.array(0, "float32"))])
+    weights = g.op("Cast", [real], to=TensorProto.FLOAT)  # as MaskedGlobalAveragePooling1D
+    axis = g.const("step_axis", np.array([1], "int64"))
+    return g.op("Div", [g.op("ReduceSum", [g.op("Mul", [y, weights]), axis], keepdims=0),
+                        g.op("Max", [g.op("ReduceSum", [weights, axis], keepdims=0),
+                                     g.const("one_step", np.array(1, "float32"))])])
+
+
+def _recurrent(g: _Graph, layers: list, x: str, lengths: str, real: str, pooling: Any = None) -> str:
+    """The LSTM layers in turn; returns the last one's final state, or its outputs pooled over the real steps by
+    ``pooling`` (a zoo pooling layer), (batch, directions * units)."""
     import keras
 
     recurrent = [layer for layer in layers if isinstance(layer, (keras.layers.LSTM, keras.layers.Bidirectional))]
@@ -135,13 +164,16 @@ def _recurrent(g: _Graph, layers: list, x: str, lengths: str) -> str:
         else:
             w, r, b = (a[None] for a in _lstm_weights(layer))
             direction, units, sequences = "forward", layer.cell.units, layer.return_sequences
-        if sequences == last:
-            raise NotSupported("every LSTM but the last must return sequences, and the last must not")
+        if sequences != (not last or pooling is not None):
+            raise NotSupported("every LSTM but the last must return sequences, and the last must not unless "
+                               "a pooling layer follows it")
         dirs = 2 if direction == "bidirectional" else 1
         # the last layer's sequence output goes unnamed, so ONNX Runtime neither writes nor allocates it
-        outputs = ["", f"lstm_{k}_state"] if last else 2
+        outputs = ["", f"lstm_{k}_state"] if last and pooling is None else 2
         y, y_h = g.op("LSTM", [x, g.const(f"W{k}", w), g.const(f"R{k}", r), g.const(f"B{k}", b), lengths],
                       outputs, hidden_size=units, direction=direction)
+        if last and pooling is not None:  # ONNX's Y is zero past each row's length, like Keras's masked outputs
+            return _pool(g, y, real, pooling, dirs * units)
         if not last:  # Y (time, dirs, batch, units) -> (time, batch, dirs * units)
             x = g.op("Reshape", [g.op("Transpose", [y], perm=[0, 2, 1, 3]),
                                  g.const(f"seq_shape{k}", np.array([0, 0, dirs * units], "int64"))])
@@ -160,14 +192,17 @@ def network_to_onnx(network: Any, name: str = "zoo") -> Any:
 
     layers = _layers(network)
     head = layers[-1]
-    for layer in layers[1:-1]:
-        if not isinstance(layer, (keras.layers.LSTM, keras.layers.Bidirectional, keras.layers.Dropout)):
+    body = [layer for layer in layers[1:-1] if not isinstance(layer, keras.layers.Dropout)]
+    # exact classes: a subclass may pool differently
+    pooling = body.pop() if body and type(body[-1]) in _poolings() else None
+    for layer in body:
+        if not isinstance(layer, (keras.layers.LSTM, keras.layers.Bidirectional)):
             raise NotSupported(f"layer '{layer.name}' ({type(layer).__name__}) between the input and the head")
     if not isinstance(head, keras.layers.Dense) or head.activation is not keras.activations.softmax:
         raise NotSupported("the last layer is not a Dense softmax")
     g = _Graph()
     value, x, real = _input(g, layers[0], network)
-    state = _recurrent(g, layers[1:-1], x, _sequence_lengths(g, real))
+    state = _recurrent(g, body, x, _sequence_lengths(g, real), real, pooling)
     logits = g.op("MatMul", [state, g.const("dense_kernel", head.kernel.numpy().astype("float32"))])
     if head.use_bias:
         logits = g.op("Add", [logits, g.const("dense_bias", head.bias.numpy().astype("float32"))])

@@ -87,11 +87,7 @@ def test_onnx_runs_in_onnxruntime_and_in_the_engine_like_the_run(runs, tmp_path,
     clf = zoo.load(runs[name])
     x = sample_inputs(clf, n=20, seed=4)
     session = ort.InferenceSession(str(tmp_path / "onnx" / "model.onnx"), providers=["CPUExecutionProvider"])
-    rows, _ = clf._rows(x)  # padded token ids or raw features, as the run's own preprocessing makes them
-    rows = np.asarray(clf.parts["standardize"](rows)) if clf.kind == "features" else rows.astype("int32")
-    for part in ("center", "fold"):  # the ONNX graph is the network: it takes the centred, folded steps
-        if part in clf.parts:
-            rows = np.asarray(clf.parts[part](rows))
+    rows = _network_rows(clf, x)  # the ONNX graph is the network: it takes the centred, folded steps
     expected = clf.predict_proba(x)
     got = session.run(None, {session.get_inputs()[0].name: rows})[0]
     np.testing.assert_allclose(got, expected, atol=1e-5)  # padded rows through the graph as they are
@@ -104,20 +100,39 @@ def test_onnx_runs_in_onnxruntime_and_in_the_engine_like_the_run(runs, tmp_path,
         assert preprocessing["tokenizer"]["vocabulary"] == clf.parts["tokenizer"].get_vocabulary()
 
 
+def _network_rows(clf, x):
+    """The padded token ids or features the run's network (and so an ONNX graph of it) reads for ``x``."""
+    rows, _ = clf._rows(x)
+    rows = np.asarray(clf.parts["standardize"](rows)) if clf.kind == "features" else rows.astype("int32")
+    for part in ("center", "fold"):
+        if part in clf.parts:
+            rows = np.asarray(clf.parts[part](rows))
+    return rows
+
+
 @pytest.mark.parametrize("pooling,data", [("max", "train.txt"), ("max", "train.npz"), ("mean", "train.txt")])
-def test_a_pooled_bilstm_exports_to_onnx_through_keras_and_predicts_like_the_run(runs, tmp_path, pooling, data):
-    # pooling is outside the fused-LSTM graph's layers, so Keras's exporter writes it: padding must stay out of
-    # the maximum there too (its -inf fill became NaN), on token ids and on features; LiteRT converts it as well
+def test_a_pooled_bilstm_exports_to_the_fused_onnx_graph_and_predicts_like_the_run(runs, tmp_path, pooling, data):
+    # the fused graph pools ONNX's LSTM outputs over the real steps; padding must stay out of the maximum and the
+    # mean, on token ids and on features. Keras's exporter (the fallback) must get it right too: its -inf fill
+    # became NaN there. LiteRT converts it as well
+    import onnxruntime as ort
+
+    from zoo.exporting import _keras_onnx
+
     run = zoo.train("bilstm", runs["lstm"].parent / data, out=tmp_path / "run", seed=0, steps=40, verbose=0,
                     hyperparameters={**SMALL, "pooling": pooling}).out
     result = zoo.export(run, "onnx", tmp_path / "onnx")
-    assert result.route == f"Keras exporter (layer '{pooling}_pool' (MaskedGlobal" \
-        f"{'Max' if pooling == 'max' else 'Average'}Pooling1D))"
-    assert result.max_difference <= TOLERANCE
+    assert result.route == "fused LSTM" and result.max_difference <= TOLERANCE
     clf = zoo.load(run)
     x = sample_inputs(clf, n=20, seed=4)
     engine = zoo.load(tmp_path / "onnx", engine="onnxruntime")
     got, expected = engine.predict_proba(x), clf.predict_proba(x)
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+    rows = _network_rows(clf, x)
+    assert (rows[..., 0] == 0).any()  # the batch holds padded steps
+    keras_route = ort.InferenceSession(_keras_onnx(clf.parts["network"]).SerializeToString(),
+                                       providers=["CPUExecutionProvider"])
+    got = keras_route.run(None, {keras_route.get_inputs()[0].name: rows})[0]
     assert np.isfinite(got).all()
     np.testing.assert_allclose(got, expected, atol=1e-5)
     if data == "train.txt" and importlib.util.find_spec("ai_edge_litert"):  # its own check: 48 sample inputs

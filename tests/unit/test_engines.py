@@ -29,15 +29,17 @@ def test_the_python_tokenizer_gives_textvectorizations_ids(length):
 
 
 @pytest.mark.usefixtures("keras_session")
-def test_an_all_zero_step_inside_a_sequence_is_skipped_as_keras_masking_skips_it():
+@pytest.mark.parametrize("name,extra", [("lstm", {}), ("bilstm", {"pooling": "max"}), ("bilstm", {"pooling": "mean"})])
+def test_an_all_zero_step_inside_a_sequence_is_skipped_as_keras_masking_skips_it(name, extra):
+    # pooled too: the skipped step is left out of the maximum or the mean, as Keras's mask leaves it out
     pytest.importorskip("onnxruntime")
     import zoo
     from zoo.engines import PREPROCESSING_FORMAT, OnnxClassifier
     from zoo.onnx_graph import network_to_onnx
     from zoo.record import ModelSpec
 
-    network = zoo.build("lstm", num_classes=3, input="features", num_features=2, seq_len=None, units=5)
-    spec = ModelSpec("lstm", "lstm", "lstm", "keras-zoo", "0", "features", 3, {}, (), trim=True, num_features=2)
+    network = zoo.build(name, num_classes=3, input="features", num_features=2, seq_len=None, units=5, **extra)
+    spec = ModelSpec(name, name, name, "keras-zoo", "0", "features", 3, {}, (), trim=True, num_features=2)
     engine = OnnxClassifier(network_to_onnx(network).SerializeToString(), {
         "format": PREPROCESSING_FORMAT, "labels": ["a", "b", "c"], "model": spec.to_dict(), "standardize": None})
     rng = np.random.default_rng(0)
