@@ -110,6 +110,7 @@ def _network_rows(clf, x):
     return rows
 
 
+@pytest.mark.filterwarnings("ignore:In the future `np.object`:FutureWarning")  # Keras's own tf2onnx_lib.py
 @pytest.mark.parametrize("pooling,data", [("max", "train.txt"), ("max", "train.npz"), ("mean", "train.txt")])
 def test_a_pooled_bilstm_exports_to_the_fused_onnx_graph_and_predicts_like_the_run(runs, tmp_path, pooling, data):
     # the fused graph pools ONNX's LSTM outputs over the real steps; padding must stay out of the maximum and the
