@@ -4,6 +4,8 @@ Keras's own ``model.export(format="onnx")`` (tf2onnx underneath) turns a *masked
 several times slower than a fused kernel, most of all for one example. ONNX's ``LSTM`` takes the rows' lengths
 (``sequence_lens``) instead of a mask, which is what right-padded token ids or features need: the graph computes
 each row's length (its last non-padding step) from the input, so callers feed only the padded ids or features.
+A step of all-zero features inside a series, which Keras's ``Masking`` skips, is read here: callers drop such steps
+first (:mod:`zoo.engines` does).
 
 It covers the networks made of ``Embedding(mask_zero=True)`` or ``Masking`` -> ``LSTM``/``Bidirectional(LSTM)``/
 ``Dropout`` layers, optionally ending in :class:`~zoo.layers.MaskedGlobalMaxPooling1D` or
