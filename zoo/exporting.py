@@ -94,9 +94,9 @@ def preprocessing_record(classifier: Any) -> dict[str, Any]:
             raise ZooError(f"the run's tokenizer standardizes with {config['standardize']!r} and splits on "
                            f"{config['split']!r}; the ONNX export knows only the zoo's own tokenizer.")
     if spec.kind == "features":
-        out["zero_steps"] = ("a timestep whose features are all zero is padding wherever it stands (Keras's Masking "
-                             "skips it): drop such steps from each series, and again after each step below, before "
-                             "the network, as zoo.engines does; the ONNX graph reads a row up to its last real step")
+        out["zero_steps"] = ("a timestep whose features are all zero is padding wherever it stands: Keras's Masking "
+                             "skips it, and so does the ONNX graph; after each step below, a step that has become "
+                             "all zero is skipped as well")
     layer = classifier.parts.get("standardize")
     if layer is not None:
         out["standardize"] = {"mean": layer.mean.numpy().tolist(), "std": layer.std.numpy().tolist(),

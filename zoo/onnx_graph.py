@@ -4,8 +4,8 @@ Keras's own ``model.export(format="onnx")`` (tf2onnx underneath) turns a *masked
 several times slower than a fused kernel, most of all for one example. ONNX's ``LSTM`` takes the rows' lengths
 (``sequence_lens``) instead of a mask, which is what right-padded token ids or features need: the graph computes
 each row's length (its last non-padding step) from the input, so callers feed only the padded ids or features.
-A step of all-zero features inside a series, which Keras's ``Masking`` skips, is read here: callers drop such steps
-first (:mod:`zoo.engines` does).
+A step of all-zero features inside a series, which Keras's ``Masking`` skips, is skipped here too: the graph moves
+each row's real steps to its front (``TopK`` on a per-step key, then ``GatherElements``) before the LSTM.
 
 It covers the networks made of ``Embedding(mask_zero=True)`` or ``Masking`` -> ``LSTM``/``Bidirectional(LSTM)``/
 ``Dropout`` layers, optionally ending in :class:`~zoo.layers.MaskedGlobalMaxPooling1D` or
@@ -105,13 +105,35 @@ def _input(g: _Graph, first: Any, network: Any) -> tuple[Any, str, str]:
     if isinstance(first, keras.layers.Masking):
         width = network.input.shape[-1]
         value = helper.make_tensor_value_info("features", TensorProto.FLOAT, ["batch", "time", width])
-        x = g.op("Transpose", ["features"], perm=[1, 0, 2])
         differs = g.op("Not", [g.op("Equal", ["features", g.const("mask_value", np.array(
             float(first.mask_value), "float32"))])])
         count = g.op("ReduceSum", [g.op("Cast", [differs], to=TensorProto.INT32),
                                    g.const("last_axis", np.array([-1], "int64"))], keepdims=0)
-        return value, x, g.op("Greater", [count, g.const("zero_count", np.array(0, "int32"))])
+        real = g.op("Greater", [count, g.const("zero_count", np.array(0, "int32"))])
+        features, real = _compact(g, "features", real)
+        return value, g.op("Transpose", [features], perm=[1, 0, 2]), real
     raise NotSupported(f"the first layer '{first.name}' ({type(first).__name__}) is not an Embedding or Masking")
+
+
+def _compact(g: _Graph, features: str, real: str) -> tuple[str, str]:
+    """Each row's real steps moved to its front, in order, as Keras's ``Masking`` skips the others wherever they
+    stand: ``features`` (batch, time, F) and the real steps (batch, time) after the move (a prefix of each row)."""
+    from onnx import TensorProto
+
+    shape = g.op("Shape", [features])
+    steps = g.op("Gather", [shape, g.const("time_index", np.array([1], "int64"))], axis=0)  # [time]
+    t = g.op("Cast", [g.op("Range", [g.const("zero_step", np.array(0, "int64")),
+                                     g.op("Squeeze", [steps, g.const("axis0", np.array([0], "int64"))]),
+                                     g.const("step_one", np.array(1, "int64"))])], to=TensorProto.FLOAT)
+    # a key per step, distinct and largest first for real steps in their order: time - t; padding -1 - t
+    time = g.op("Cast", [steps], to=TensorProto.FLOAT)
+    key = g.op("Where", [real, g.op("Sub", [time, t]), g.op("Sub", [g.const("minus_one", np.array(-1, "float32")),
+                                                                     t])])
+    _, order = g.op("TopK", [key, steps], 2, axis=1, largest=1, sorted=1)  # (batch, time) int64
+    order = g.op("Expand", [g.op("Unsqueeze", [order, g.const("gather_axis", np.array([-1], "int64"))]), shape])
+    count = g.op("ReduceSum", [g.op("Cast", [real], to=TensorProto.FLOAT), g.const("time_axes", np.array(
+        [1], "int64"))], keepdims=1)  # (batch, 1)
+    return g.op("GatherElements", [features, order], axis=1), g.op("Less", [t, count])
 
 
 def _sequence_lengths(g: _Graph, real: str) -> str:

@@ -31,7 +31,8 @@ def test_the_python_tokenizer_gives_textvectorizations_ids(length):
 @pytest.mark.usefixtures("keras_session")
 @pytest.mark.parametrize("name,extra", [("lstm", {}), ("bilstm", {"pooling": "max"}), ("bilstm", {"pooling": "mean"})])
 def test_an_all_zero_step_inside_a_sequence_is_skipped_as_keras_masking_skips_it(name, extra):
-    # pooled too: the skipped step is left out of the maximum or the mean, as Keras's mask leaves it out
+    # pooled too: the skipped step is left out of the maximum or the mean, as Keras's mask leaves it out; the
+    # engine drops such steps, and the graph moves each row's real steps to its front
     pytest.importorskip("onnxruntime")
     import zoo
     from zoo.engines import PREPROCESSING_FORMAT, OnnxClassifier
@@ -49,7 +50,15 @@ def test_an_all_zero_step_inside_a_sequence_is_skipped_as_keras_masking_skips_it
     padded = np.zeros((4, 9, 2), "float32")
     for i, s in enumerate(seqs):
         padded[i, :len(s)] = s
-    np.testing.assert_allclose(engine.predict_proba(seqs), np.asarray(network(padded)), atol=1e-5)
+    expected = np.asarray(network(padded))
+    np.testing.assert_allclose(engine.predict_proba(seqs), expected, atol=1e-5)
+    # the graph itself skips them too, for a runtime that feeds model.onnx the padded rows as they are; with an
+    # all-padding row and all steps of a row but the last skipped
+    padded = np.concatenate([padded, np.zeros((1, 9, 2), "float32"), padded[3:]])
+    padded[5, :8] = 0.0
+    expected = np.asarray(network(padded))
+    got = engine.session.run(None, {engine.input: padded})[0]
+    np.testing.assert_allclose(got, expected, atol=1e-5)
 
 
 @pytest.mark.usefixtures("keras_session")
