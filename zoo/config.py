@@ -224,6 +224,10 @@ class TrainConfig:
                                                               "spread evenly over every class (label smoothing; the "
                                                               "loss stays categorical cross-entropy); 0 turns it off",
                                     check=_float(0, 1, hi_open=True), metavar="RATE")
+    embeddings: str | None = option(None, "text: start the word embeddings from the pretrained vectors in FILE "
+                                          "(GloVe's or word2vec's text format, .gz too; words the training texts "
+                                          "lack join the vocabulary with their vectors); embed_dim follows the "
+                                          "vectors", check=_text(nullable=True), metavar="FILE")
     token_dropout: float = option(defaults.TOKEN_DROPOUT, "text: replace this fraction of training tokens by the "
                                                           "unknown-word id each epoch (word dropout)",
                                   check=_float(0, 1, hi_open=True), metavar="RATE")
@@ -241,7 +245,7 @@ class TrainConfig:
     data_options: DataOptions = option(help="how data files are read", factory=DataOptions, cli=False)
 
     def __post_init__(self) -> None:
-        for name in ("data", "val", "test", "out", "preset"):  # paths are kept as strings: JSON and comparisons
+        for name in ("data", "val", "test", "out", "preset", "embeddings"):  # paths are kept as strings: JSON and comparisons
             value = getattr(self, name)
             if isinstance(value, os.PathLike):
                 object.__setattr__(self, name, os.fspath(value))

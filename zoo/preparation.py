@@ -119,12 +119,42 @@ def prepare_data(config: TrainConfig) -> Splits:
     return Splits(train.kind, enc.labels, train, y, val, y_val, test, validation, notes)
 
 
+# -- pretrained word vectors -----------------------------------------------------------------------------
+def read_pretrained(config: TrainConfig, arch: Any, overrides: dict[str, Any], splits: Splits,
+                    notes: list[str]) -> Any:
+    """The vocabulary and vectors ``--embeddings`` gives (:mod:`zoo.vectors`), or None without it; checked against
+    the data and the architecture before anything is trained."""
+    if config.embeddings is None:
+        return None
+    if splits.kind != "text":
+        raise ZooError(f"--embeddings gives word vectors, but {splits.train.source} holds numeric series; drop "
+                       "--embeddings.")
+    dim = overrides.get("embed_dim")
+    from . import vectors
+
+    cap = int(overrides["vocab_size"]) - recipe.RESERVED_IDS if "vocab_size" in overrides else recipe.VOCAB_CAP
+    counts = Counter(w for t in splits.train.x for w in recipe.words(t))
+    pretrained, read_notes = vectors.vocabulary(counts, config.embeddings, cap=max(1, cap))
+    if dim is not None and dim != pretrained.dim:
+        raise ZooError(f"--set embed_dim={dim} but the vectors in {config.embeddings} have {pretrained.dim} "
+                       f"dimensions; drop --set embed_dim (it follows the vectors) or pass vectors of {dim}.")
+    notes += read_notes
+    return pretrained
+
+
 # -- hyperparameters, checked once -----------------------------------------------------------------------
 def resolve_hyperparameters(arch: Any, overrides: dict[str, Any], splits: Splits, config: TrainConfig,
-                            notes: list[str]) -> Any:
+                            notes: list[str], pretrained: Any = None) -> Any:
     """The architecture's defaults, the user's overrides, and what the data sets (input mode, feature count, and
-    for text the sequence length and vocabulary: :mod:`zoo.recipe`), validated against the schema in one pass."""
+    for text the sequence length and vocabulary: :mod:`zoo.recipe`; with ``pretrained`` vectors their vocabulary
+    and dimension), validated against the schema in one pass."""
     overrides = dict(overrides)
+    if pretrained is not None:
+        overrides["vocab_size"] = pretrained.vocab_size
+        if "embed_dim" in arch.schema and "embed_dim" not in overrides:
+            overrides["embed_dim"] = pretrained.dim
+            notes.append(f"embed_dim {pretrained.dim}: the dimension of the --embeddings vectors ({arch.name}'s "
+                         f"catalog default is {arch.defaults.get('embed_dim')})")
     pooling = "pooling" not in overrides and "max" in (getattr(arch.schema.get("pooling"), "choices", None) or ())
     if splits.kind == "text":
         overrides["input"] = "tokens"
@@ -193,17 +223,20 @@ class Encoded:
         return self.center_scale is not None
 
 
-def encode_inputs(splits: Splits, hp: Any, config: TrainConfig, notes: list[str]) -> Encoded:
-    """Token ids from a tokenizer adapted to the training texts, or right-padded features, standardized, with
-    their centred copy beside them and folded as ``config`` says (``hp`` is the network's, from
-    :func:`resolve_hyperparameters`: twice the features with the copy, ``fold`` times with the fold, a
-    ``fold``-th of the steps)."""
+def encode_inputs(splits: Splits, hp: Any, config: TrainConfig, notes: list[str],
+                  vocabulary: tuple[str, ...] | None = None) -> Encoded:
+    """Token ids from a tokenizer adapted to the training texts (or given ``vocabulary``: the pretrained vectors'),
+    or right-padded features, standardized, with their centred copy beside them and folded as ``config`` says
+    (``hp`` is the network's, from :func:`resolve_hyperparameters`: twice the features with the copy, ``fold``
+    times with the fold, a ``fold``-th of the steps)."""
     if splits.kind == "text":
         import keras
 
         tokenizer = keras.layers.TextVectorization(max_tokens=hp.vocab_size, output_sequence_length=hp.seq_len,
+                                                   vocabulary=None if vocabulary is None else list(vocabulary),
                                                    name="tokenizer")
-        tokenizer.adapt(np.array(splits.train.x, dtype=object))
+        if vocabulary is None:
+            tokenizer.adapt(np.array(splits.train.x, dtype=object))
         ids = [np.asarray(tokenizer(np.array(ds.x, dtype=object))) if ds is not None else None
                for ds in (splits.train, splits.val)]
         return Encoded(ids[0], ids[1], tokenizer=tokenizer)
@@ -226,4 +259,5 @@ def encode_inputs(splits: Splits, hp: Any, config: TrainConfig, notes: list[str]
     return Encoded(x[0], x[1], statistics=statistics, fold=fold, center_scale=scale)
 
 
-__all__ = ["Encoded", "Splits", "encode_inputs", "prepare_data", "resolve_architecture", "resolve_hyperparameters"]
+__all__ = ["Encoded", "Splits", "encode_inputs", "prepare_data", "read_pretrained", "resolve_architecture",
+           "resolve_hyperparameters"]

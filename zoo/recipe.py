@@ -278,6 +278,7 @@ class Recipe:
     fold: int = 1
     center: bool = False
     chrono: int | None = None  # the span the LSTM and GRU gate biases were drawn for; None: Keras's biases
+    embeddings: dict | None = None  # --embeddings: zoo.vectors.Pretrained.summary()
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -23,7 +23,7 @@ from .classifier import Classifier
 from .config import TrainConfig, default_out
 from . import recipe
 from .data import targets, token_lengths
-from .preparation import (Encoded, Splits, encode_inputs, prepare_data, resolve_architecture,
+from .preparation import (Encoded, Splits, encode_inputs, prepare_data, read_pretrained, resolve_architecture,
                           resolve_hyperparameters)
 from .errors import ZooError
 from .record import RUN_FORMAT, ModelSpec, RunRecord
@@ -108,6 +108,17 @@ def build_network(arch: Any, hp: Any, num_classes: int, bucket: bool, strategy: 
         return build_model(arch, num_classes, network_hp)
     with strategy.scope():
         return build_model(arch, num_classes, network_hp)
+
+
+def load_pretrained(network: Any, pretrained: Any, name: str) -> None:
+    """Start ``network``'s word embeddings from ``pretrained`` (:func:`zoo.vectors.load_into`); an architecture
+    without an ``Embedding`` of one row per token id and one column per vector dimension cannot take them."""
+    from .vectors import load_into
+
+    if not load_into(network, pretrained):
+        raise ZooError(f"--embeddings: '{name}' has no Embedding layer of {pretrained.vocab_size} x {pretrained.dim} "
+                       f"(vocab_size x the vectors' dimension) to start from the vectors; it needs hyperparameters "
+                       "vocab_size and embed_dim that size its Embedding, or train it without --embeddings.")
 
 
 def gated_cells(network: Any) -> list[Any]:
@@ -391,20 +402,23 @@ def train_run(config: TrainConfig, *, resume: bool = False, overwrite: bool = Fa
         run_dir.write_json(CONFIG, {"zoo_run": RUN_FORMAT, "train": config.to_dict()})  # what --resume compares
         splits = prepare_data(config)
         notes = run_dir.notes + splits.notes
-        hp = resolve_hyperparameters(arch, overrides, splits, config, notes)
-        return _train_network(config, arch, hp, splits, run_dir, chief, notes, start, verbose)
+        pretrained = read_pretrained(config, arch, overrides, splits, notes)
+        hp = resolve_hyperparameters(arch, overrides, splits, config, notes, pretrained)
+        return _train_network(config, arch, hp, splits, run_dir, chief, notes, start, verbose, pretrained)
 
 
 def _train_network(config: TrainConfig, arch: Any, hp: Any, splits: Splits, run_dir: RunDir, chief: bool,
-                   notes: list[str], start: float, verbose: int | str) -> Run:
+                   notes: list[str], start: float, verbose: int | str, pretrained: Any = None) -> Run:
     _seed(config.seed)
     strategy = make_strategy(config.distribute)  # before any other TensorFlow op (multi-worker needs that)
-    encoded = encode_inputs(splits, hp, config, notes)
+    encoded = encode_inputs(splits, hp, config, notes, pretrained.vocabulary if pretrained is not None else None)
     # batches of similar lengths cut to their longest row, for a network that takes any length and masks padding
     bucket = config.bucket and strategy is None and arch.masks_padding and (splits.kind == "text" or
                                                                             hp.seq_len is None)
     lengths = network_lengths(splits, encoded)
     network = build_network(arch, hp, splits.num_classes, bucket, strategy)
+    if pretrained is not None:
+        load_pretrained(network, pretrained, arch.name)
     span = chrono_span(lengths, encoded, config.chrono)
     cells = chrono_initialize(network, span, config.seed, config.chrono, notes)
     budget = recipe.choose_budget(len(splits.train), config.batch_size, splits.val is not None, config.steps,
@@ -431,7 +445,8 @@ def _train_network(config: TrainConfig, arch: Any, hp: Any, splits: Splits, run_
     metrics = evaluate_run(classifier, splits, state, time.perf_counter() - start)
     chosen = recipe.Recipe(budget, schedule, splits.validation, hp.seq_len if splits.kind == "text" else None,
                            hp.get("vocab_size") if splits.kind == "text" else None, encoded.statistics is not None,
-                           encoded.fold, encoded.center, span if cells else None)
+                           encoded.fold, encoded.center, span if cells else None,
+                           pretrained.summary() if pretrained is not None else None)
     record = RunRecord(config, classifier.spec, data=_data_summary(splits), notes=notes, versions=versions(),
                        replicas=strategy.num_replicas_in_sync if strategy is not None else 1, bucket=bucket,
                        epochs_run=state["epoch"], recipe=chosen.to_dict())

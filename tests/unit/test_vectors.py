@@ -1,0 +1,109 @@
+"""Reading pretrained word vectors (zoo.vectors): GloVe's and word2vec's text formats, gzip, the tokenizer's
+standardization, the vocabulary they give, and one exact error per malformed file. No TensorFlow."""
+
+import gzip
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from zoo import recipe, vectors
+from zoo.errors import DataError, ZooError
+
+GLOVE = """\
+The 1 0 0
+cat 0 1 0
+. 9 9 9
+new york 5 5 5
+the 7 7 7
+DOG 0 0 1
+emu 0.5 -0.5 2e-1
+"""
+
+
+def test_glove_word2vec_and_gzip_files_read_the_same_vectors(tmp_path):
+    glove = tmp_path / "v.txt"
+    glove.write_text(GLOVE)
+    word2vec = tmp_path / "v.vec"
+    word2vec.write_text("7 3\n" + GLOVE)
+    packed = tmp_path / "v.txt.gz"
+    with gzip.open(packed, "wt") as f:
+        f.write(GLOVE)
+    read = [vectors.read(p, {"the", "cat", "dog"}, extra=5) for p in (glove, word2vec, packed)]
+    for dim, found, others, cut in read:
+        assert (dim, others, cut) == (3, ["emu"], False)
+        # lower-cased as the tokenizer lower-cases; the first line of a word wins; "." and "new york" are no word
+        assert sorted(found) == ["cat", "dog", "emu", "the"]
+        np.testing.assert_array_equal(found["the"], [1, 0, 0])
+        np.testing.assert_array_equal(found["dog"], [0, 0, 1])
+        np.testing.assert_allclose(found["emu"], [0.5, -0.5, 0.2])
+    assert vectors.read(glove, {"the"}, extra=0)[1].keys() == {"the"}  # other words' numbers are not kept
+
+
+def test_the_vocabulary_is_frequent_words_then_rare_ones_with_vectors_then_the_files_words(tmp_path):
+    path = tmp_path / "v.txt"
+    path.write_text("".join(f"{w} {i} {-i}\n" for i, w in enumerate(["rare", "zebra", "yak", "frequent", "xerus"])))
+    counts = Counter({"frequent": 5, "common": 3, "rare": 1, "hapax": 1})
+    pretrained, notes = vectors.vocabulary(counts, path, cap=5)
+    # "common" has no vector but is kept (seen twice); "hapax" is seen once and has none: the unknown word's id
+    assert pretrained.vocabulary == ("frequent", "common", "rare", "zebra", "yak")
+    assert pretrained.found.tolist() == [True, False, True, True, True]
+    np.testing.assert_array_equal(pretrained.vectors[0], [3, -3])
+    np.testing.assert_array_equal(pretrained.vectors[1], [0, 0])
+    assert (pretrained.vocab_size, pretrained.from_file) == (5 + recipe.RESERVED_IDS, 2)
+    assert pretrained.summary() == {"source": str(path), "dim": 2, "vocabulary": 5, "with_vectors": 4,
+                                    "from_file": 2}
+    assert notes == [f"embeddings from {path}: 2-dimensional vectors for 2 of the 3 training words kept and for 2 "
+                     "words the training texts do not hold (the file's most frequent), vocab_size 7 (at most 5 words "
+                     "plus padding and unknown); the Embedding starts from them and trains with the rest"]
+    assert vectors.vocabulary(counts, path, cap=2)[0].vocabulary == ("frequent", "common")
+
+
+def test_reading_stops_at_the_line_limit_and_says_so(tmp_path, monkeypatch):
+    path = tmp_path / "v.txt"
+    path.write_text("".join(f"w{i} {i}\n" for i in range(10)))
+    monkeypatch.setattr(vectors, "MAX_LINES", 4)
+    pretrained, notes = vectors.vocabulary(Counter({"w0": 2, "w9": 2}), path)
+    assert pretrained.vocabulary == ("w0", "w9", "w1", "w2", "w3")
+    assert pretrained.found.tolist() == [True, False, True, True, True]  # w9 is on line 10, never read
+    assert notes[-1] == f"{path}: only its first 4 lines were read"
+
+
+@pytest.mark.parametrize("content,message", [
+    ("a 1 2\nb 3\n", "{p}:2: 1 numbers after the word, but the file's vectors have 2; every line needs a word and 2 "
+                     "numbers."),
+    ("a 1 2\nb 3 x\n", "{p}:2: the vector of 'b' holds something that is not a number."),
+    ("a 1 2\nb nan 1\n", "{p}:2: the vector of 'b' holds inf or nan."),
+    ("", "{p}: no word vectors in it; expected lines of a word followed by its numbers (GloVe's or word2vec's text "
+         "format)."),
+    ("3 0\n", "{p}:1: a header of 0 dimensions; expected 1 to 4,096."),
+    ("lonely\n", "{p}:1: 0 numbers after the word; expected a word followed by 1 to 4,096 numbers (GloVe's or "
+                 "word2vec's text format)."),
+    (b"a 1 2\n\xff\xfe 1 2\n", "{p}:2: bytes that are not utf-8 (invalid start byte); pass word vectors in GloVe's or "
+                               "word2vec's text format, UTF-8 (a binary word2vec .bin file is not read)."),
+])
+def test_a_malformed_vector_file_is_one_error_naming_its_line(tmp_path, content, message):
+    path = tmp_path / "v.txt"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    with pytest.raises(DataError) as e:
+        vectors.read(path, {"a", "b"}, extra=10)
+    assert str(e.value) == message.format(p=path)
+
+
+def test_an_endless_line_is_refused_without_reading_it_whole(tmp_path, monkeypatch):
+    monkeypatch.setattr(vectors, "MAX_LINE_BYTES", 100)
+    path = tmp_path / "v.txt"
+    path.write_text("a 1\n" + "b" + " 1" * 1000 + "\n")
+    with pytest.raises(DataError, match=r"v\.txt:2: longer than 100 bytes; a word-vector file holds one word"):
+        vectors.read(path, {"a"}, extra=0)
+
+
+def test_vectors_for_none_of_the_training_words_are_refused(tmp_path):
+    path = tmp_path / "v.txt"
+    path.write_text("hund 1 2\nkatze 3 4\n")
+    with pytest.raises(ZooError) as e:
+        vectors.vocabulary(Counter({"dog": 3, "cat": 2}), path)
+    assert str(e.value) == (f"{path}: none of the 2 training words has a vector in it; is it a file of word vectors "
+                            "for this language (the words are matched lower-cased, punctuation stripped)?")
+    with pytest.raises(DataError, match="nope.txt: file not found"):
+        vectors.vocabulary(Counter({"dog": 3}), tmp_path / "nope.txt")
