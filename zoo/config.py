@@ -245,7 +245,8 @@ class TrainConfig:
     data_options: DataOptions = option(help="how data files are read", factory=DataOptions, cli=False)
 
     def __post_init__(self) -> None:
-        for name in ("data", "val", "test", "out", "preset", "embeddings"):  # paths are kept as strings: JSON and comparisons
+        # paths are kept as strings: JSON and comparisons
+        for name in ("data", "val", "test", "out", "preset", "embeddings"):
             value = getattr(self, name)
             if isinstance(value, os.PathLike):
                 object.__setattr__(self, name, os.fspath(value))
