@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -30,7 +29,7 @@ import numpy as np
 
 from .classifier import Predictor
 from .errors import ZooError
-from .recipe import center, fold
+from .recipe import center, fold, tokens
 from .record import ModelSpec
 
 ONNX_MODEL = "model.onnx"
@@ -38,7 +37,6 @@ PREPROCESSING = "preprocessing.json"
 PREPROCESSING_FORMAT = "zoo-preprocessing/1"
 SPLIT_MIN_ROWS = 32
 CHUNK_ROWS = 64  # a session call's rows at most: less memory per call, and each chunk cut to its own width
-_PUNCTUATION = re.compile(rb"[!\"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~']")  # TextVectorization's default strip
 
 
 class TextTokenizer:
@@ -53,9 +51,8 @@ class TextTokenizer:
         self.sequence_length = sequence_length
 
     def ids(self, text: str) -> list[int]:
-        # TensorFlow lower-cases ASCII only and splits on ASCII whitespace: bytes methods do the same
         get = self.index.get
-        return [get(token, 1) for token in _PUNCTUATION.sub(b"", text.encode("utf-8").lower()).split()]
+        return [get(token, 1) for token in tokens(text)]
 
     def __call__(self, texts: Sequence[str]) -> np.ndarray:
         rows = [self.ids(t) for t in texts]

@@ -129,17 +129,31 @@ def read_pretrained(config: TrainConfig, arch: Any, overrides: dict[str, Any], s
     if splits.kind != "text":
         raise ZooError(f"--embeddings gives word vectors, but {splits.train.source} holds numeric series; drop "
                        "--embeddings.")
-    dim = overrides.get("embed_dim")
+    if "vocab_size" not in arch.schema:
+        raise ZooError(f"--embeddings: '{arch.name}' has no vocab_size hyperparameter, so its Embedding cannot be "
+                       "sized to the vectors' vocabulary; train it without --embeddings.")
+    checked = {k: arch.schema[k].validate(overrides[k], arch.name) for k in ("vocab_size", "embed_dim")
+               if k in overrides and k in arch.schema}  # the user's values, checked before they are used
     from . import vectors
 
-    cap = int(overrides["vocab_size"]) - recipe.RESERVED_IDS if "vocab_size" in overrides else recipe.VOCAB_CAP
+    cap = checked.get("vocab_size", recipe.VOCAB_CAP + recipe.RESERVED_IDS) - recipe.RESERVED_IDS
+    if cap < 1:
+        raise _no_word_id(checked["vocab_size"])
     counts = Counter(w for t in splits.train.x for w in recipe.words(t))
-    pretrained, read_notes = vectors.vocabulary(counts, config.embeddings, cap=max(1, cap))
+    pretrained, read_notes = vectors.vocabulary(counts, config.embeddings, cap=cap)
+    dim = checked.get("embed_dim")
     if dim is not None and dim != pretrained.dim:
-        raise ZooError(f"--set embed_dim={dim} but the vectors in {config.embeddings} have {pretrained.dim} "
-                       f"dimensions; drop --set embed_dim (it follows the vectors) or pass vectors of {dim}.")
+        given = "--set embed_dim" if "embed_dim" in config.hyperparameters else "the preset's embed_dim"
+        raise ZooError(f"{given}={dim} but the vectors in {config.embeddings} have {pretrained.dim} dimensions; "
+                       "leave embed_dim unset with --embeddings (it follows the vectors) or pass vectors of "
+                       f"{dim}.")
     notes += read_notes
     return pretrained
+
+
+def _no_word_id(vocab_size: int) -> ZooError:
+    return ZooError(f"vocab_size={vocab_size} leaves no id for a word (0 is padding, 1 the unknown word); set "
+                    "vocab_size to 3 or more.")
 
 
 # -- hyperparameters, checked once -----------------------------------------------------------------------
@@ -195,7 +209,10 @@ def resolve_hyperparameters(arch: Any, overrides: dict[str, Any], splits: Splits
         notes.append(f"pooling max: the network reads {steps} steps for {recipe.SEQ_LEN_QUANTILE:.0%} of the training "
                      f"rows, more than {recipe.POOL_STEPS}, so the head reads each feature's maximum over them rather "
                      f"than the final states; --set pooling=last keeps {arch.name}'s catalog default")
-    return arch.hyperparameters(**overrides)
+    hp = arch.hyperparameters(**overrides)
+    if splits.kind == "text" and hp.get("vocab_size") is not None and hp.vocab_size <= recipe.RESERVED_IDS:
+        raise _no_word_id(hp.vocab_size)
+    return hp
 
 
 def _fold_size(splits: Splits, config: TrainConfig) -> int:

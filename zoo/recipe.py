@@ -63,16 +63,27 @@ MAX_STEPS = 64  # numeric series: fold timesteps so the recurrence steps over at
 POOL_STEPS = 32  # pool over the steps (pooling=max) where the network reads more than this many (most rows)
 VAL_FRACTION = 0.1
 
-_PUNCTUATION = re.compile(r"[!\"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~']")  # TextVectorization's default strip
+_PUNCTUATION = re.compile(rb"[!\"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~']")  # TextVectorization's default strip
+
+
+def tokens(text: str) -> list[bytes]:
+    """A text's tokens, UTF-8 encoded, exactly as TextVectorization's default standardization and split make them:
+    TensorFlow lower-cases ASCII letters only (``"Über"`` stays) and splits on ASCII whitespace only (a no-break
+    space does not split), as bytes methods do.
+
+    >>> tokens("I'm FINE, Über\xa0alles!")
+    [b'im', b'fine', b'\xc3\x9cber\xc2\xa0alles']
+    """
+    return _PUNCTUATION.sub(b"", text.encode("utf-8").lower()).split()
 
 
 def words(text: str) -> list[str]:
-    """A text's tokens as TextVectorization's default standardization and split make them.
+    """:func:`tokens` as strings: the tokenizer's words, and the terms its vocabulary holds.
 
     >>> words("I'm FINE, thanks!")
     ['im', 'fine', 'thanks']
     """
-    return _PUNCTUATION.sub("", text.lower()).split()
+    return [t.decode("utf-8") for t in tokens(text)]
 
 
 def covering_length(lengths: Any, quantile: float = SEQ_LEN_QUANTILE) -> int:

@@ -2,11 +2,12 @@
 random cannot place a word its training texts hold once or never; vectors learned elsewhere (GloVe, word2vec,
 fastText) can. The zoo downloads none: the user brings the file.
 
-The file is text (or gzip-compressed text, ``.gz``), one word per line followed by its numbers, separated by
-whitespace: GloVe's format, and word2vec's and fastText's ``.vec`` text format, whose first line (``COUNT DIM``) is
-skipped. A word is standardized as the tokenizer standardizes text (lower case, punctuation stripped, see
-:func:`zoo.recipe.words`); the first line of a word wins (these files list frequent words first), and an entry
-that standardizes to no word or to several (``"."``, ``"new york"``) is skipped.
+The file is text (or gzip-compressed text, whatever its name), one word per line followed by its numbers, separated
+by spaces or tabs: GloVe's format, and word2vec's and fastText's ``.vec`` text format, whose first line
+(``COUNT DIM``) is skipped. A word is standardized as the tokenizer standardizes text (ASCII letters lower-cased,
+punctuation stripped, see :func:`zoo.recipe.tokens`); the first line of a word wins (these files list frequent
+words first), and an entry that standardizes to no word or to several (``"."``, ``"new york"``, or a line with more
+numbers than the others) is skipped and counted in a note.
 
 The vocabulary (:func:`vocabulary`) is the recipe's words seen at least ``MIN_WORD_COUNT`` times, then the other
 training words that have a vector, then the file's other words in its order, up to ``VOCAB_CAP`` in all: a word
@@ -15,16 +16,18 @@ data never held is read through that word's neighbours. The network's ``Embeddin
 (:func:`load_into`) and is trained on like the rest of it; the saved model keeps the vocabulary and the trained
 embedding, so prediction needs the file no more.
 
-Reading is bounded: at most ``MAX_LINES`` lines and ``MAX_LINE_BYTES`` bytes a line, and the numbers are kept
-only for the words the vocabulary takes. Nothing here imports TensorFlow but :func:`load_into`.
+Reading is bounded: at most ``MAX_LINES`` lines and ``MAX_LINE_BYTES`` bytes a line, and numbers are parsed and
+kept only for the training words and for as many other words as the vocabulary has room for. Nothing here
+imports TensorFlow but :func:`load_into`.
 """
 
 from __future__ import annotations
 
 import gzip
 import os
+import zlib
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 import numpy as np
@@ -59,11 +62,20 @@ class Pretrained:
                 "with_vectors": int(self.found.sum()), "from_file": self.from_file}
 
 
+_FLOAT32_MAX = float(np.finfo("float32").max)
+
+
+def _open(path: str) -> Any:
+    """The file for reading bytes, decompressed where it starts as gzip does (whatever its name)."""
+    with open(path, "rb") as f:
+        packed = f.read(2) == b"\x1f\x8b"
+    return gzip.open(path, "rb") if packed else open(path, "rb")
+
+
 def _lines(path: str) -> Iterator[tuple[int, str]]:
-    """The file's lines, numbered from 1; gzip-compressed where the name ends in ``.gz``."""
-    opener = gzip.open if str(path).endswith(".gz") else open
+    """The file's lines, numbered from 1, decoded, without their line ends."""
     try:
-        with opener(path, "rb") as f:
+        with _open(path) as f:
             for number in range(1, MAX_LINES + 2):
                 raw = f.readline(MAX_LINE_BYTES + 1)
                 if not raw:
@@ -72,13 +84,19 @@ def _lines(path: str) -> Iterator[tuple[int, str]]:
                     raise DataError(f"{path}:{number}: longer than {MAX_LINE_BYTES:,} bytes; a word-vector file "
                                     "holds one word and its numbers per line.")
                 try:
-                    yield number, raw.decode("utf-8")
+                    line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
                 except UnicodeDecodeError as e:
                     raise DataError(f"{path}:{number}: bytes that are not utf-8 ({e.reason}); pass word vectors in "
                                     "GloVe's or word2vec's text format, UTF-8 (a binary word2vec .bin file is not "
                                     "read).") from None
-    except (OSError, EOFError) as e:
+                yield number, line.rstrip("\r\n")
+    except (OSError, EOFError, zlib.error) as e:
         raise DataError(f"{path}: cannot read it ({getattr(e, 'strerror', None) or e}).") from None
+
+
+def _fields(line: str) -> list[str]:
+    """A line's fields: split on spaces and tabs only (a word may hold other whitespace, as a token may)."""
+    return [f for f in line.replace("\t", " ").split(" ") if f]
 
 
 def _header(fields: list[str]) -> int | None:
@@ -88,87 +106,125 @@ def _header(fields: list[str]) -> int | None:
     return None
 
 
-def read(path: str | os.PathLike, training_words: set[str], extra: int) -> tuple[int, dict[str, np.ndarray],
-                                                                                    list[str], bool]:
+@dataclass
+class _Read:
+    dim: int = 0
+    vectors: dict = field(default_factory=dict)  # word -> float32 vector
+    others: list = field(default_factory=list)  # the words kept that the training texts do not hold, in file order
+    cut: bool = False  # stopped at MAX_LINES
+    skipped: int = 0  # entries of several words or none
+    first_skipped: int = 0  # the line of the first
+
+
+def _vector(path: str, number: int, word: str, fields: list[str]) -> np.ndarray:
+    try:
+        vector = np.array(fields, dtype="float64")
+    except ValueError:
+        raise DataError(f"{path}:{number}: the vector of '{word[:40]}' holds something that is not a number.") \
+            from None
+    if not np.isfinite(vector).all() or np.abs(vector).max() > _FLOAT32_MAX:
+        raise DataError(f"{path}:{number}: the vector of '{word[:40]}' holds inf, nan or a number beyond float32.")
+    return vector.astype("float32")
+
+
+def read(path: str | os.PathLike, training_words: set[str], extra: int) -> _Read:
     """Read ``path``: its dimension, the vectors of the ``training_words`` it holds and of its first ``extra``
-    other words, those other words in file order, and whether it was cut at ``MAX_LINES``.
+    other words, those other words in file order, whether it was cut at ``MAX_LINES``, and how many entries were
+    skipped (several words or none).
 
     A malformed line raises :class:`DataError` naming the file and the line.
     """
     path = str(regular_file(path, DataError))
-    dim: int | None = None
-    vectors: dict[str, np.ndarray] = {}
-    others: list[str] = []
-    seen: set[str] = set()
-    cut = False
+    out, seen = _Read(), set()
+    after_header = False  # the next vector line must match the header's dimension exactly
     for number, line in _lines(path):
         if number > MAX_LINES:
-            cut = True
+            out.cut = True
             break
-        fields = line.split()
+        fields = _fields(line)
         if not fields:
             continue
-        if dim is None:
-            dim = _header(fields) if number == 1 else None
-            if dim is not None:
-                if not 1 <= dim <= MAX_DIM:
-                    raise DataError(f"{path}:1: a header of {dim} dimensions; expected 1 to {MAX_DIM:,}.")
+        if not out.dim:
+            given = _header(fields)
+            if given is not None:
+                if not 1 <= given <= MAX_DIM:
+                    raise DataError(f"{path}:{number}: a header of {given} dimensions; expected 1 to {MAX_DIM:,}.")
+                out.dim, after_header = given, True
                 continue
-            dim = len(fields) - 1
-            if not 1 <= dim <= MAX_DIM:
-                raise DataError(f"{path}:{number}: {dim} numbers after the word; expected a word followed by "
+            out.dim = len(fields) - 1
+            if not 1 <= out.dim <= MAX_DIM:
+                raise DataError(f"{path}:{number}: {out.dim} numbers after the word; expected a word followed by "
                                 f"1 to {MAX_DIM:,} numbers (GloVe's or word2vec's text format).")
-        if len(fields) < dim + 1:
+        elif after_header and len(fields) != out.dim + 1:
+            raise DataError(f"{path}:{number}: {len(fields) - 1} numbers after the word, but the header says "
+                            f"{out.dim}.")
+        after_header = False
+        if len(fields) < out.dim + 1:
             raise DataError(f"{path}:{number}: {len(fields) - 1} numbers after the word, but the file's vectors "
-                            f"have {dim}; every line needs a word and {dim} numbers.")
-        tokens = recipe.words(" ".join(fields[:-dim]))
-        if len(tokens) != 1 or tokens[0] in seen:
+                            f"have {out.dim}; every line needs a word and {out.dim} numbers.")
+        words = recipe.words(" ".join(fields[:-out.dim]))
+        if len(words) != 1:
+            out.skipped += 1
+            out.first_skipped = out.first_skipped or number
             continue
-        word = tokens[0]
+        word = words[0]
+        if word in seen:
+            continue
         seen.add(word)
-        if word in training_words or len(others) < extra:
-            try:
-                vector = np.array(fields[-dim:], dtype="float32")
-            except ValueError:
-                raise DataError(f"{path}:{number}: the vector of '{word[:40]}' holds something that is not a number.") \
-                    from None
-            if not np.isfinite(vector).all():
-                raise DataError(f"{path}:{number}: the vector of '{word[:40]}' holds inf or nan.")
-            vectors[word] = vector
+        if word in training_words or len(out.others) < extra:
+            out.vectors[word] = _vector(path, number, word, fields[-out.dim:])
             if word not in training_words:
-                others.append(word)
-    if dim is None or not seen:
+                out.others.append(word)
+    if not out.dim or not seen:
         raise DataError(f"{path}: no word vectors in it; expected lines of a word followed by its numbers (GloVe's or "
                         "word2vec's text format).")
-    return dim, vectors, others, cut
+    return out
+
+
+_last: dict[tuple, tuple[Pretrained, list[str]]] = {}  # the last file read: zoo compare reads it once, not per run
 
 
 def vocabulary(counts: Counter, path: str | os.PathLike, cap: int = recipe.VOCAB_CAP,
                min_count: int = recipe.MIN_WORD_COUNT) -> tuple[Pretrained, list[str]]:
     """The vocabulary and vectors for training texts whose word ``counts`` are given, with the vectors in
-    ``path``; at most ``cap`` words (padding and unknown not counted). Returns them and the notes to print."""
+    ``path``; at most ``cap`` words (padding and unknown not counted). Returns them and the notes to print. The
+    last answer is kept while the file and the arguments are the same."""
+    stat = os.stat(regular_file(path, DataError))
+    key = (str(path), stat.st_mtime_ns, stat.st_size, cap, min_count, tuple(sorted(counts.items())))
+    if key not in _last:
+        _last.clear()
+        _last[key] = _vocabulary(counts, str(path), cap, min_count)
+    pretrained, notes = _last[key]
+    return pretrained, list(notes)
+
+
+def _vocabulary(counts: Counter, path: str, cap: int, min_count: int) -> tuple[Pretrained, list[str]]:
     frequent = [w for w, n in counts.most_common() if n >= min_count][:cap]
-    dim, vectors, others, cut = read(path, set(counts), max(0, cap - len(frequent)))
-    rare = [w for w, n in counts.most_common() if n < min_count and w in vectors]
-    words = (frequent + rare + others)[:cap]
-    found = np.array([w in vectors for w in words], dtype=bool)
-    matrix = np.zeros((len(words), dim), dtype="float32")
+    got = read(path, set(counts), max(0, cap - len(frequent)))
+    rare = [w for w, n in counts.most_common() if n < min_count and w in got.vectors]
+    words = (frequent + rare + got.others)[:cap]
+    found = np.array([w in got.vectors for w in words], dtype=bool)
+    matrix = np.zeros((len(words), got.dim), dtype="float32")
     for i, w in enumerate(words):
         if found[i]:
-            matrix[i] = vectors[w]
+            matrix[i] = got.vectors[w]
     from_file = sum(1 for w in words if w not in counts)
     trained = [w for w in words if w in counts]
-    covered = sum(1 for w in trained if w in vectors)
+    covered = sum(1 for w in trained if w in got.vectors)
     if not covered:
         raise ZooError(f"{path}: none of the {len(trained):,} training words has a vector in it; is it a file of "
-                       "word vectors for this language (the words are matched lower-cased, punctuation stripped)?")
-    notes = [f"embeddings from {path}: {dim}-dimensional vectors for {covered:,} of the {len(trained):,} training "
+                       "word vectors for this language (words are matched as the tokenizer reads them: ASCII letters "
+                       "lower-cased, punctuation stripped)?")
+    notes = [f"embeddings from {path}: {got.dim}-dimensional vectors for {covered:,} of the {len(trained):,} training "
              f"words kept and for {from_file:,} words the training texts do not hold (the file's most frequent), "
              f"vocab_size {len(words) + recipe.RESERVED_IDS} (at most {cap:,} words plus padding and unknown); the "
              "Embedding starts from them and trains with the rest"]
-    if cut:
+    if got.skipped:
+        notes.append(f"{path}: {got.skipped:,} entries skipped (first on line {got.first_skipped}): each is several "
+                     "words or none as the tokenizer reads it, so no token could ever use its vector")
+    if got.cut:
         notes.append(f"{path}: only its first {MAX_LINES:,} lines were read")
-    return Pretrained(str(path), dim, tuple(words), matrix, found, from_file), notes
+    return Pretrained(path, got.dim, tuple(words), matrix, found, from_file), notes
 
 
 def load_into(network: Any, pretrained: Pretrained) -> int:

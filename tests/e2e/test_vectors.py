@@ -102,8 +102,12 @@ def test_vectors_a_run_cannot_take_are_one_line_and_leave_no_run(files, tmp_path
         (["--data", str(series)], f"--embeddings gives word vectors, but {series} holds numeric series; drop "
                                   "--embeddings."),
         (["--data", str(files["train"]), "--set", "embed_dim=8"],
-         f"--set embed_dim=8 but the vectors in {files['vectors']} have {DIM} dimensions; drop --set embed_dim (it "
-         f"follows the vectors) or pass vectors of 8."),
+         f"--set embed_dim=8 but the vectors in {files['vectors']} have {DIM} dimensions; leave embed_dim unset with "
+         "--embeddings (it follows the vectors) or pass vectors of 8."),
+        (["--data", str(files["train"]), "--set", "vocab_size=abc"],
+         "Bad value 'abc' for hyperparameter 'vocab_size' of 'lstm': expected int, 2..10000000."),
+        (["--data", str(files["train"]), "--set", "vocab_size=2"],
+         "vocab_size=2 leaves no id for a word (0 is padding, 1 the unknown word); set vocab_size to 3 or more."),
         (["--data", str(files["train"]), "--set", "units=4"], None),  # the file below is broken
     ]
     broken = tmp_path / "broken.txt"
@@ -116,3 +120,22 @@ def test_vectors_a_run_cannot_take_are_one_line_and_leave_no_run(files, tmp_path
                               "needs a word and 3 numbers.")
         assert (code, err) == (2, f"zoo: error: {message}\n"), i
         assert not out.exists() and not list(tmp_path.glob("run*"))
+    # without --embeddings too, a vocabulary of padding and unknown alone is refused before training
+    code, _, err = run_cli(capsys, "train", "lstm", "--data", str(files["train"]), "--set", "vocab_size=2", "--out",
+                           str(out), "--steps", "1")
+    assert (code, err) == (2, "zoo: error: vocab_size=2 leaves no id for a word (0 is padding, 1 the unknown word); "
+                              "set vocab_size to 3 or more.\n")
+    assert not out.exists() and not list(tmp_path.glob("run*"))
+
+
+def test_an_architecture_without_a_vocabulary_size_is_refused_before_the_file_is_read(files, tmp_path):
+    from types import SimpleNamespace
+
+    from zoo.config import TrainConfig
+    from zoo.preparation import prepare_data, read_pretrained
+
+    config = TrainConfig("lstm", data=str(files["train"]), embeddings=str(tmp_path / "not-read.txt"))
+    no_vocab = SimpleNamespace(name="charcnn", schema={"units": None})
+    with pytest.raises(ZooError, match=r"^--embeddings: 'charcnn' has no vocab_size hyperparameter, so its Embedding "
+                                       r"cannot be sized to the vectors' vocabulary; train it without --embeddings\.$"):
+        read_pretrained(config, no_vocab, {}, prepare_data(config), [])
