@@ -253,7 +253,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
 
     result = tune(name, args.data, val=args.val, trials=args.trials, strategy=args.strategy, epochs=args.epochs,
                   batch_size=args.batch_size, seed=args.seed, overrides=overrides, out=args.out,
-                  overwrite=args.overwrite, data_options=data_options_from_args(args))
+                  overwrite=args.overwrite, data_options=data_options_from_args(args), embeddings=args.embeddings)
     for note in result.notes:
         print(f"note: {note}")
     print(f"best val_loss {result.best_score:.4f} after {result.trials} trials: "
@@ -432,6 +432,8 @@ def _add_tune_command(sub: Any) -> None:
     p.add_argument("--batch-size", type=int, default=defaults.BATCH_SIZE)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="fix a hyperparameter")
+    p.add_argument("--embeddings", metavar="FILE", help="text: start every trial's word embeddings from these "
+                                                         "pretrained vectors, as zoo train --embeddings does")
     p.add_argument("--out", default="preset.yaml", help="preset file to write (default: preset.yaml)")
     p.add_argument("--overwrite", action="store_true", help="replace --out if zoo tune wrote it")
     add_arguments(p, DataOptions, "data format", prefix="data.")

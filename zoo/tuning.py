@@ -20,7 +20,7 @@ from .config import DataOptions, TrainConfig
 from .data import targets
 from .errors import ZooError
 from .files import atomic_write
-from .preparation import encode_inputs, prepare_data, resolve_architecture, resolve_hyperparameters
+from .preparation import encode_inputs, prepare_data, read_pretrained, resolve_architecture, resolve_hyperparameters
 
 STRATEGIES = ("random", "grid", "hyperband")
 FROM_DATA = ("input", "num_features", "seq_len")
@@ -128,13 +128,16 @@ def _vocab_search(param: Any, words: int, chosen: int) -> tuple[Any, str, int]:
 
 
 def _trial_model(hp: Any, arch: Any, space: dict[str, Any], num_classes: int, fixed: dict[str, Any], span: int,
-                 seed: int, notes: list[str]) -> Any:
-    """One trial's compiled network: the searched values on top of the fixed ones, its recurrent gates
-    chrono-initialized for ``span`` steps as ``zoo train`` would (0: Keras's biases), the note added to ``notes``."""
-    from .training import chrono_initialize
+                 seed: int, notes: list[str], pretrained: Any = None) -> Any:
+    """One trial's compiled network: the searched values on top of the fixed ones, its embeddings started from
+    ``pretrained`` vectors where given and its recurrent gates chrono-initialized for ``span`` steps as ``zoo train``
+    would (0: Keras's biases), the note added to ``notes``."""
+    from .training import chrono_initialize, load_pretrained
 
     chosen = {name: _define(hp, p) for name, p in space.items()}
     model = arch.build(num_classes, **fixed, **chosen)
+    if pretrained is not None:
+        load_pretrained(model, pretrained, arch.name)
     chrono_initialize(model, span, seed, None, notes)
     return model
 
@@ -180,9 +183,12 @@ def tune(
     out: str | Path = "preset.yaml",
     overwrite: bool = False,
     data_options: DataOptions | None = None,
+    embeddings: str | Path | None = None,
 ) -> TuneResult:
     """Search hyperparameters on ``data`` (validation: ``val`` or a stratified 10%) and write the best preset to
-    ``out`` (an existing file only with ``overwrite``, and only one zoo tune wrote)."""
+    ``out`` (an existing file only with ``overwrite``, and only one zoo tune wrote). With ``embeddings`` (a word
+    vector file, as ``zoo train --embeddings``) every trial starts from the vectors, and their vocabulary and
+    dimension are fixed, not searched."""
     if strategy not in STRATEGIES:
         raise ZooError(f"Unknown search strategy {strategy!r}; use one of {', '.join(STRATEGIES)}.")
     if trials < 1 or epochs < 1:
@@ -194,14 +200,18 @@ def tune(
     except ImportError:
         raise ZooError("zoo tune needs KerasTuner: pip install 'keras-zoo[tune]' (or keras-tuner).") from None
     config = TrainConfig(architecture, data=data, val=val, seed=seed, batch_size=batch_size, val_split=0.1,
-                         hyperparameters=dict(overrides or {}), data_options=data_options or DataOptions())
+                         hyperparameters=dict(overrides or {}), data_options=data_options or DataOptions(),
+                         embeddings=embeddings)
     arch, fixed = resolve_architecture(config)
     splits = prepare_data(config)
     notes = list(splits.notes)
     if len(splits.y_val) < RANKING_ROWS:
         notes.append(_ranking_note(len(splits.y_val), splits.validation))
-    hp = resolve_hyperparameters(arch, fixed, splits, config, notes)
+    pretrained = read_pretrained(config, arch, fixed, splits, notes)
+    hp = resolve_hyperparameters(arch, fixed, splits, config, notes, pretrained)
     fixed = {**fixed, "input": hp.input, "seq_len": hp.seq_len, "num_features": hp.num_features}
+    if pretrained is not None:  # the vectors set both: nothing to search
+        fixed.update({k: hp[k] for k in ("vocab_size", "embed_dim") if k in hp})
     space = search_space(arch, fixed, splits.kind)
     if not space:
         raise ZooError(f"'{arch.name}' declares nothing to search (no `search` entries left to explore).")
@@ -218,7 +228,7 @@ def tune(
         notes = [n for n in notes if not n.startswith("pooling ")]
         notes.append(f"pooling searched over {', '.join(map(str, space['pooling'].search))} (zoo train alone would "
                      f"choose {hp.pooling} from the data)")
-    encoded = encode_inputs(splits, hp, config, notes)
+    encoded = encode_inputs(splits, hp, config, notes, pretrained.vocabulary if pretrained is not None else None)
     from .training import chrono_span, network_lengths
 
     span = chrono_span(network_lengths(splits, encoded), encoded, None)
@@ -226,7 +236,7 @@ def tune(
     yt, yv = (targets(y, splits.num_classes, hp.labels) for y in (splits.y_train, splits.y_val))
     hypermodel = kt.HyperModel()  # this run's build and fit, as the instance's own functions: no subclass needed
     hypermodel.build = functools.partial(_trial_model, arch=arch, space=space, num_classes=splits.num_classes,
-                                         fixed=fixed, span=span, seed=seed, notes=trial_notes)
+                                         fixed=fixed, span=span, seed=seed, notes=trial_notes, pretrained=pretrained)
     hypermodel.fit = _trial_fit
     with tempfile.TemporaryDirectory(prefix="zoo-tune-") as tmp:
         tuner = _make_tuner(kt, strategy, hypermodel, trials, epochs, dict(
@@ -238,7 +248,9 @@ def tune(
         best_trial = min(done, key=lambda t: t.score)
     best = {name: _define(best_hp, p) for name, p in space.items()}
     best = {k: (v.item() if hasattr(v, "item") else v) for k, v in best.items()}
-    summary = f"zoo tune ({strategy}, {len(done)} trials) on {splits.train.source}: val_loss {best_trial.score:.4f}"
+    vectors = f" with --embeddings {config.embeddings}" if pretrained is not None else ""
+    summary = (f"zoo tune ({strategy}, {len(done)} trials) on {splits.train.source}{vectors}: val_loss "
+               f"{best_trial.score:.4f}")
     preset = _write_preset(out, arch, {**dict(overrides or {}), **best}, summary)
     notes += dict.fromkeys(trial_notes)
     return TuneResult(best, float(best_trial.score), len(done), out, preset, notes)

@@ -139,3 +139,20 @@ def test_an_architecture_without_a_vocabulary_size_is_refused_before_the_file_is
     with pytest.raises(ZooError, match=r"^--embeddings: 'charcnn' has no vocab_size hyperparameter, so its Embedding "
                                        r"cannot be sized to the vectors' vocabulary; train it without --embeddings\.$"):
         read_pretrained(config, no_vocab, {}, prepare_data(config), [])
+
+
+def test_tune_trials_start_from_the_vectors_and_search_neither_vocabulary_nor_width(files, tmp_path):
+    from zoo.catalog import load_presets
+    from zoo.tuning import tune
+
+    # validation holds only words the training texts never do: a trial reads them only through the vectors
+    common = dict(val=files["test"], trials=2, epochs=5, strategy="random", seed=0,
+                  overrides={"learning_rate": 0.01})
+    with_vectors = tune("lstm", files["train"], out=tmp_path / "v.yaml", embeddings=files["vectors"], **common)
+    plain = tune("lstm", files["train"], out=tmp_path / "p.yaml", **common)
+    assert with_vectors.best_score < 0.5 < 1.2 < plain.best_score  # chance-level loss is ln 4 = 1.39
+    assert set(with_vectors.best) == {"units"} and {"embed_dim", "vocab_size"} <= set(plain.best)
+    assert any(n.startswith(f"embeddings from {files['vectors']}: {DIM}-dimensional vectors") for n in
+               with_vectors.notes)
+    preset = load_presets(tmp_path / "v.yaml")["lstm-tuned"]
+    assert f"with --embeddings {files['vectors']}:" in preset.summary and "embed_dim" not in preset.hyperparameters
