@@ -135,7 +135,7 @@ def read(path: str | os.PathLike, training_words: set[str], extra: int) -> _Read
     A malformed line raises :class:`DataError` naming the file and the line.
     """
     path = str(regular_file(path, DataError))
-    out, seen = _Read(), set()
+    out, entries = _Read(), 0  # no set of every word seen: a file of millions would hold them all in memory
     after_header = False  # the next vector line must match the header's dimension exactly
     for number, line in _lines(path):
         if number > MAX_LINES:
@@ -167,15 +167,14 @@ def read(path: str | os.PathLike, training_words: set[str], extra: int) -> _Read
             out.skipped += 1
             out.first_skipped = out.first_skipped or number
             continue
-        word = words[0]
-        if word in seen:
+        word, entries = words[0], entries + 1
+        if word in out.vectors:  # the first line of a word wins
             continue
-        seen.add(word)
         if word in training_words or len(out.others) < extra:
             out.vectors[word] = _vector(path, number, word, fields[-out.dim:])
             if word not in training_words:
                 out.others.append(word)
-    if not out.dim or not seen:
+    if not entries:
         raise DataError(f"{path}: no word vectors in it; expected lines of a word followed by its numbers (GloVe's or "
                         "word2vec's text format).")
     return out
