@@ -180,8 +180,8 @@ class TrainConfig:
                               metavar="FILE")
     out: str | None = option(None, "run directory to create (default: runs/NAME, numbered if taken)",
                              check=_text(nullable=True), metavar="DIR")
-    steps: int | None = option(None, "optimizer steps to train for (default: from the data; see the README's "
-                                     "training recipe)", check=_int(1, nullable=True))
+    steps: int | None = option(None, "optimizer steps to train for, rounded up to whole epochs (default: from the "
+                                     "data; see the README's training recipe)", check=_int(1, nullable=True))
     epochs: int | None = option(None, "epochs to train for (default: the step budget's); an epoch is a validation "
                                       "and a checkpoint, at least 32 steps", check=_int(1, nullable=True))
     batch_size: int = option(defaults.BATCH_SIZE, "training batch size", check=_int(1))
