@@ -162,13 +162,18 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from .classifier import load
     from .data import load_dataset
 
-    clf = load(args.dir)
-    metrics = clf.evaluate(load_dataset(args.data, data_options_from_args(args, clf.record.train.data_options)))
+    clf = load(args.dir, engine=args.engine)
+    metrics = clf.evaluate(load_dataset(args.data, data_options_from_args(args, _run_data_options(clf))))
     if args.json:
         print(json.dumps(metrics, indent=2))
     else:
         _print_metrics(metrics)
     return 0
+
+
+def _run_data_options(clf: Any) -> Any:
+    """How the run read its data files, or None (the defaults) for an ONNX export, which carries no run record."""
+    return clf.record.train.data_options if clf.record is not None else None
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
@@ -183,7 +188,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from .classifier import load
 
     clf = load(args.dir, engine=args.engine)
-    options = data_options_from_args(args, clf.record.train.data_options)
+    options = data_options_from_args(args, _run_data_options(clf))
     if args.output:
         n = predict_file(clf, args.data, args.output, options, probabilities=args.probabilities)
         print(f"wrote {n} predictions to {args.output}")
@@ -349,6 +354,8 @@ def _add_run_commands(sub: Any) -> None:
                        description="Print the metrics of a trained run on a labelled data file.")
     p.add_argument("dir", help="run directory written by zoo train")
     p.add_argument("--data", required=True)
+    p.add_argument("--engine", default="keras", choices=ENGINES, help="prediction engine (default: keras; "
+                                                                      "onnxruntime also reads an ONNX export)")
     p.add_argument("--json", action="store_true")
     add_arguments(p, DataOptions, "data format (default: the run's own)", prefix="data.")
     p.set_defaults(func=cmd_evaluate)

@@ -108,7 +108,9 @@ class RunDir:
         missing = [f for f in REQUIRED if not (self.out / f).is_file()]
         if missing:
             hint = (f" An interrupted run is in {self.staging}: resume it with --resume."
-                    if self.staging.exists() else "")
+                    if self.staging.exists() else
+                    " It is an ONNX export: load it with engine onnxruntime (--engine onnxruntime)."
+                    if (self.out / "model.onnx").is_file() else "")
             raise ZooError(f"{self.out} is not a finished zoo run (missing {', '.join(missing)}).{hint}")
 
     def read_json(self, name: str, staged: bool = False) -> Any:

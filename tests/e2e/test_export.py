@@ -223,3 +223,25 @@ def test_a_fixed_length_is_cut_before_centring_and_folding_in_every_engine(runs,
     zoo.export(runs["fixed"], "onnx", tmp_path / "onnx")
     engine = zoo.load(tmp_path / "onnx", engine="onnxruntime")
     np.testing.assert_allclose(engine.predict_proba(x), expected, atol=1e-5)
+
+
+def test_the_command_line_predicts_and_evaluates_an_onnx_export(runs, tmp_path, capsys):
+    from zoo.cli import main
+
+    zoo.export(runs["lstm"], "onnx", tmp_path / "onnx")
+    data = runs["lstm"].parent / "train.txt"
+    clf = zoo.load(runs["lstm"])
+    assert main(["predict", str(tmp_path / "onnx"), "--engine", "onnxruntime", "--data", str(data), "--output",
+                 str(tmp_path / "p.csv")]) == 0
+    rows = [line.split(",") for line in (tmp_path / "p.csv").read_text().splitlines()[1:]]
+    expected = clf.predict_proba(clf.read_inputs(data)[1])
+    assert [r[1] for r in rows] == [clf.labels[i] for i in expected.argmax(axis=1)]
+    np.testing.assert_allclose([float(r[2]) for r in rows], expected.max(axis=1), atol=1e-5)
+    capsys.readouterr()
+    assert main(["evaluate", str(tmp_path / "onnx"), "--engine", "onnxruntime", "--data", str(data), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["accuracy"] == pytest.approx(clf.evaluate(
+        zoo.data.load_dataset(data))["accuracy"])
+    # without the engine, the export is not a run: the error says which engine reads it
+    assert main(["evaluate", str(tmp_path / "onnx"), "--data", str(data)]) == 2
+    assert capsys.readouterr().err.endswith("It is an ONNX export: load it with engine onnxruntime (--engine "
+                                            "onnxruntime).\n")
