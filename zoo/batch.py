@@ -98,14 +98,18 @@ def _jsonl(path: Path, options: DataOptions) -> Iterator[tuple[int, Any]]:
 
 
 def _npz(path: Path, options: DataOptions) -> Iterator[tuple[int, Any]]:
-    from .data import _open_npz, _sequences
+    from .data import _open_npz, _sequences, checked_sequence
 
     arrays = _open_npz(path, options.allow_pickle)
     if "X" not in arrays:
         raise DataError(f"{path}: no array 'X' (has: {', '.join(arrays) or 'none'}).")
     lengths = arrays.get("lengths")
     n = len(lengths) if lengths is not None else len(arrays["X"])
-    yield from enumerate(_sequences(path, arrays["X"], lengths, n))
+    width = None
+    for i, seq in enumerate(_sequences(path, arrays["X"], lengths, n)):
+        seq = checked_sequence(path, i, seq, width)
+        width = seq.shape[1]
+        yield i, seq
 
 
 def iter_inputs(path: str | Path, options: DataOptions | None = None, labels: list | None = None

@@ -81,6 +81,14 @@ def _label(value: Any, where: str) -> Any:
         raise DataError(f"{where}: bad label {value!r}; labels are strings or integers.")
     if isinstance(value, float):
         return int(value)
+    if isinstance(value, bytes):  # an .npz array of dtype S: NumPy's bytes strings
+        try:
+            value = value.decode("utf-8")
+        except UnicodeDecodeError:
+            raise DataError(f"{where}: label {value!r} is bytes that are not UTF-8; store labels as strings or "
+                            "integers.") from None
+    if not isinstance(value, (str, int)):
+        raise DataError(f"{where}: bad label {value!r}; labels are strings or integers.")
     if isinstance(value, str):
         value = value.strip()
         if not value:
@@ -254,6 +262,32 @@ def _sequences(path: Path, X: np.ndarray, lengths: np.ndarray | None, n: int) ->
                     "series is (samples, timesteps, 1).")
 
 
+_FLOAT32_MAX = float(np.finfo("float32").max)
+
+
+def checked_sequence(path: Path, i: int, seq: Any, width: int | None) -> np.ndarray:
+    """Sample ``i`` of ``path`` as float32 (timesteps, features), or one :class:`DataError` saying what is wrong
+    with it: not numbers, not 2-D, not ``width`` features (the first sample's), NaN or inf, or beyond float32."""
+    try:
+        raw = np.asarray(seq, dtype="float64")
+    except (TypeError, ValueError):
+        raise DataError(f"{path}: sample {i}: not numeric.") from None
+    if raw.ndim != 2 or raw.shape[0] == 0:
+        raise DataError(f"{path}: sample {i} has shape {raw.shape}; expected (timesteps >= 1, features).")
+    if width is not None and raw.shape[1] != width:
+        raise DataError(f"{path}: sample {i} has {raw.shape[1]} features per timestep, sample 0 has {width}; "
+                        "every sample needs the same feature count.")
+    if not np.isfinite(raw).all():
+        bad = np.argwhere(~np.isfinite(raw))[0]
+        raise DataError(f"{path}: sample {i}, timestep {bad[0]}, feature {bad[1]} is {raw[tuple(bad)]}; "
+                        "replace NaN and inf values in the file (the network cannot read them).")
+    if raw.size and np.abs(raw).max() > _FLOAT32_MAX:
+        bad = np.argwhere(np.abs(raw) > _FLOAT32_MAX)[0]
+        raise DataError(f"{path}: sample {i}, timestep {bad[0]}, feature {bad[1]} is {raw[tuple(bad)]:g}, beyond "
+                        "float32's range (3.4e38); rescale that feature.")
+    return raw.astype("float32")
+
+
 def _features(path: Path, options: DataOptions) -> Dataset:
     arrays = _open_npz(path, options.allow_pickle)
     for key in ("X", "y"):
@@ -271,21 +305,8 @@ def _features(path: Path, options: DataOptions) -> Dataset:
     ds = Dataset("features", [], [], str(path))
     width = None
     for i, seq in enumerate(seqs):
-        try:
-            seq = np.asarray(seq, dtype="float32")
-        except (TypeError, ValueError):
-            raise DataError(f"{path}: sample {i}: not numeric.") from None
-        if seq.ndim != 2 or seq.shape[0] == 0:
-            raise DataError(f"{path}: sample {i} has shape {seq.shape}; expected (timesteps >= 1, features).")
-        if width is None:
-            width = seq.shape[1]
-        elif seq.shape[1] != width:
-            raise DataError(f"{path}: sample {i} has {seq.shape[1]} features per timestep, sample 0 has {width}; "
-                            "every sample needs the same feature count.")
-        if not np.isfinite(seq).all():
-            bad = np.argwhere(~np.isfinite(seq))[0]
-            raise DataError(f"{path}: sample {i}, timestep {bad[0]}, feature {bad[1]} is {seq[tuple(bad)]}; "
-                            "replace NaN and inf values before training.")
+        seq = checked_sequence(path, i, seq, width)
+        width = seq.shape[1]
         ds.x.append(seq)
         ds.y.append(_label(y[i].item() if hasattr(y[i], "item") else y[i], f"{path}: sample {i}"))
         ds.rows.append(i)

@@ -212,6 +212,15 @@ def test_bad_npz_structure(tmp_path, arrays, message):
     assert message in str(e.value)
 
 
+def test_npz_labels_stored_as_bytes_read_as_strings(tmp_path):
+    np.savez(tmp_path / "b.npz", X=np.ones((4, 3, 2), dtype="float32"), y=np.array([b"a", b"b", b"a", b"b"]))
+    assert load_dataset(tmp_path / "b.npz").y == ["a", "b", "a", "b"]
+    np.savez(tmp_path / "bad.npz", X=np.ones((2, 3, 2), dtype="float32"), y=np.array([b"a", b"\xff"]))
+    with pytest.raises(DataError, match=r"bad.npz: sample 1: label b'\\xff' is bytes that are not UTF-8; store "
+                                        "labels as strings or integers."):
+        load_dataset(tmp_path / "bad.npz")
+
+
 def test_nan_and_inconsistent_feature_counts_name_the_sample(tmp_path):
     X = np.ones((3, 4, 2), dtype="float32")
     X[2, 1, 0] = np.nan
@@ -222,6 +231,18 @@ def test_nan_and_inconsistent_feature_counts_name_the_sample(tmp_path):
     np.savez(tmp_path / "inf.npz", X=X, y=np.array([0, 1, 0]))
     with pytest.raises(DataError, match=r"sample 2, timestep 1, feature 0 is inf"):
         load_dataset(tmp_path / "inf.npz")
+    big = X.astype("float64")
+    big[2, 1, 0] = 1e300  # finite, but inf once cast to float32
+    np.savez(tmp_path / "big.npz", X=big, y=np.array([0, 1, 0]))
+    with pytest.raises(DataError, match=r"big.npz: sample 2, timestep 1, feature 0 is 1e\+300, beyond float32's "
+                                        r"range \(3\.4e38\); rescale that feature\.$"):
+        load_dataset(tmp_path / "big.npz")
+    # the files read for prediction (no labels needed) are checked the same way, not predicted as nan
+    from zoo.batch import iter_inputs
+
+    np.savez(tmp_path / "unlabelled.npz", X=np.where(np.isinf(X), np.nan, X))
+    with pytest.raises(DataError, match=r"unlabelled.npz: sample 2, timestep 1, feature 0 is nan; replace NaN"):
+        list(iter_inputs(tmp_path / "unlabelled.npz"))
     ragged = np.empty(2, dtype=object)
     ragged[0], ragged[1] = np.ones((3, 2)), np.ones((3, 5))
     np.savez(tmp_path / "widths.npz", X=ragged, y=np.array([0, 1]))
