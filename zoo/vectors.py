@@ -16,7 +16,8 @@ data never held is read through that word's neighbours. The network's ``Embeddin
 (:func:`load_into`) and is trained on like the rest of it; the saved model keeps the vocabulary and the trained
 embedding, so prediction needs the file no more.
 
-Reading is bounded: at most ``MAX_LINES`` lines and ``MAX_LINE_BYTES`` bytes a line, and numbers are parsed and
+The vectors' dimension is the header's, else the commonest number of numbers on the first ``HEAD_LINES`` lines,
+so one odd first entry cannot set it. Reading is bounded: at most ``MAX_LINES`` lines and ``MAX_LINE_BYTES`` bytes a line, and numbers are parsed and
 kept only for the training words and for as many other words as the vocabulary has room for. Nothing here
 imports TensorFlow but :func:`load_into`.
 """
@@ -24,6 +25,7 @@ imports TensorFlow but :func:`load_into`.
 from __future__ import annotations
 
 import gzip
+import itertools
 import os
 import zlib
 from collections import Counter
@@ -127,6 +129,39 @@ def _vector(path: str, number: int, word: str, fields: list[str]) -> np.ndarray:
     return vector.astype("float32")
 
 
+HEAD_LINES = 20  # the dimension is the commonest width of the first vector lines: one odd first line cannot set it
+
+
+def _dimension(path: str, lines: Iterator[tuple[int, str]]) -> tuple[int, list[tuple[int, list[str]]]]:
+    """The vectors' dimension (the ``COUNT DIM`` header's, checked against the first lines, or their commonest
+    width) and the first vector lines read to find it, as (line number, fields)."""
+    header: int | None = None
+    head: list[tuple[int, list[str]]] = []
+    for number, line in lines:
+        fields = _fields(line)
+        if not fields:
+            continue
+        if header is None and not head and _header(fields) is not None:
+            header = _header(fields)
+            if not 1 <= header <= MAX_DIM:
+                raise DataError(f"{path}:{number}: a header of {header} dimensions; expected 1 to {MAX_DIM:,}.")
+            continue
+        head.append((number, fields))
+        if len(head) == HEAD_LINES:
+            break
+    if not head:
+        raise DataError(f"{path}: no word vectors in it; expected lines of a word followed by its numbers (GloVe's or "
+                        "word2vec's text format).")
+    width = Counter(len(f) - 1 for _, f in head).most_common(1)[0][0]
+    number = next(n for n, f in head if len(f) - 1 == width)
+    if header is not None and width != header:
+        raise DataError(f"{path}:{number}: {width} numbers after the word, but the header says {header}.")
+    if not 1 <= width <= MAX_DIM:
+        raise DataError(f"{path}:{number}: {width} numbers after the word; expected a word followed by 1 to "
+                        f"{MAX_DIM:,} numbers (GloVe's or word2vec's text format).")
+    return width, head
+
+
 def read(path: str | os.PathLike, training_words: set[str], extra: int) -> _Read:
     """Read ``path``: its dimension, the vectors of the ``training_words`` it holds and of its first ``extra``
     other words, those other words in file order, whether it was cut at ``MAX_LINES``, and how many entries were
@@ -135,34 +170,20 @@ def read(path: str | os.PathLike, training_words: set[str], extra: int) -> _Read
     A malformed line raises :class:`DataError` naming the file and the line.
     """
     path = str(regular_file(path, DataError))
-    out, entries = _Read(), 0  # no set of every word seen: a file of millions would hold them all in memory
-    after_header = False  # the next vector line must match the header's dimension exactly
-    for number, line in _lines(path):
+    lines = _lines(path)
+    dim, head = _dimension(path, lines)
+    out, entries = _Read(dim), 0  # no set of every word seen: a file of millions would hold them all in memory
+    rest = ((number, _fields(line)) for number, line in lines)
+    for number, fields in itertools.chain(head, rest):
         if number > MAX_LINES:
             out.cut = True
             break
-        fields = _fields(line)
         if not fields:
             continue
-        if not out.dim:
-            given = _header(fields)
-            if given is not None:
-                if not 1 <= given <= MAX_DIM:
-                    raise DataError(f"{path}:{number}: a header of {given} dimensions; expected 1 to {MAX_DIM:,}.")
-                out.dim, after_header = given, True
-                continue
-            out.dim = len(fields) - 1
-            if not 1 <= out.dim <= MAX_DIM:
-                raise DataError(f"{path}:{number}: {out.dim} numbers after the word; expected a word followed by "
-                                f"1 to {MAX_DIM:,} numbers (GloVe's or word2vec's text format).")
-        elif after_header and len(fields) != out.dim + 1:
-            raise DataError(f"{path}:{number}: {len(fields) - 1} numbers after the word, but the header says "
-                            f"{out.dim}.")
-        after_header = False
-        if len(fields) < out.dim + 1:
+        if len(fields) < dim + 1:
             raise DataError(f"{path}:{number}: {len(fields) - 1} numbers after the word, but the file's vectors "
-                            f"have {out.dim}; every line needs a word and {out.dim} numbers.")
-        words = recipe.words(" ".join(fields[:-out.dim]))
+                            f"have {dim}; every line needs a word and {dim} numbers.")
+        words = recipe.words(" ".join(fields[:-dim]))
         if len(words) != 1:
             out.skipped += 1
             out.first_skipped = out.first_skipped or number
@@ -171,12 +192,12 @@ def read(path: str | os.PathLike, training_words: set[str], extra: int) -> _Read
         if word in out.vectors:  # the first line of a word wins
             continue
         if word in training_words or len(out.others) < extra:
-            out.vectors[word] = _vector(path, number, word, fields[-out.dim:])
+            out.vectors[word] = _vector(path, number, word, fields[-dim:])
             if word not in training_words:
                 out.others.append(word)
     if not entries:
-        raise DataError(f"{path}: no word vectors in it; expected lines of a word followed by its numbers (GloVe's or "
-                        "word2vec's text format).")
+        raise DataError(f"{path}: no entry in it reads as one word; expected lines of a word followed by its numbers "
+                        "(GloVe's or word2vec's text format).")
     return out
 
 

@@ -81,6 +81,14 @@ def test_the_vocabulary_is_frequent_words_then_rare_ones_with_vectors_then_the_f
     assert vectors.vocabulary(counts, path, cap=2)[0].vocabulary == ("frequent", "common")
 
 
+@pytest.mark.parametrize("first", ["new york 1 2 3", "good 1 2 3 4", ". 1 2 3"])
+def test_an_odd_first_line_is_skipped_like_any_other_not_taken_as_the_dimension(tmp_path, first):
+    path = tmp_path / "v.txt"
+    path.write_text(first + "\ncat 1 2 3\ndog 4 5 6\n")
+    got = vectors.read(path, {"cat", "dog", "good"}, extra=0)
+    assert got.dim == 3 and sorted(got.vectors) == ["cat", "dog"] and (got.skipped, got.first_skipped) == (1, 1)
+
+
 def test_reading_stops_at_the_line_limit_and_says_so(tmp_path, monkeypatch):
     path = tmp_path / "v.txt"
     path.write_text("".join(f"w{i} {i}\n" for i in range(10)))
@@ -100,6 +108,11 @@ def test_reading_stops_at_the_line_limit_and_says_so(tmp_path, monkeypatch):
     ("\n2 2\na 1 2 3\n", "{p}:3: 3 numbers after the word, but the header says 2."),
     ("", "{p}: no word vectors in it; expected lines of a word followed by its numbers (GloVe's or word2vec's text "
          "format)."),
+    ("2 2\n", "{p}: no word vectors in it; expected lines of a word followed by its numbers (GloVe's or word2vec's "
+               "text format)."),
+    ("2 2\na 1 2\nb 1 2 3\nc 1 2 3\n", "{p}:3: 3 numbers after the word, but the header says 2."),
+    (". 1 2\n, 3 4\n", "{p}: no entry in it reads as one word; expected lines of a word followed by its numbers "
+                         "(GloVe's or word2vec's text format)."),
     ("3 0\n", "{p}:1: a header of 0 dimensions; expected 1 to 4,096."),
     ("lonely\n", "{p}:1: 0 numbers after the word; expected a word followed by 1 to 4,096 numbers (GloVe's or "
                  "word2vec's text format)."),
