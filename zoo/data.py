@@ -373,11 +373,15 @@ class LabelEncoder:
     >>> enc = LabelEncoder.fit(["b", "a", "b", "c"], "train.txt")
     >>> enc.labels, enc.encode(["c", "a"], "val.txt", [1, 2]).tolist()
     (['a', 'b', 'c'], [2, 0])
+    >>> LabelEncoder.fit([0, 1, 10], "train.jsonl").encode(["10", "0"], "test.csv").tolist()  # a CSV's digits
+    [2, 0]
     """
 
     def __init__(self, labels: list):
         self.labels = list(labels)
         self.index = {label: i for i, label in enumerate(self.labels)}
+        # a CSV or text file cannot tell 1 from "1": integer labels from JSONL or .npz match their digits elsewhere
+        self.by_text = {str(label): i for i, label in enumerate(self.labels)}
 
     @classmethod
     def fit(cls, y: list, source: str) -> "LabelEncoder":
@@ -390,11 +394,14 @@ class LabelEncoder:
     def encode(self, y: list, source: str, rows: list[int] | None = None) -> np.ndarray:
         out = np.empty(len(y), dtype="int32")
         for i, label in enumerate(y):
-            if label not in self.index:
+            found = self.index.get(label)
+            if found is None:
+                found = self.by_text.get(str(label))
+            if found is None:
                 where = f"{source}:{rows[i]}" if rows else source
                 known = ", ".join(map(str, self.labels))
                 raise DataError(f"{where}: label {label!r} never appears in the training data (known: {known}).")
-            out[i] = self.index[label]
+            out[i] = found
         return out
 
 

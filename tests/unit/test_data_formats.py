@@ -54,6 +54,11 @@ def test_jsonl_keeps_integer_labels(tmp_path):
     ds = load_dataset(write(tmp_path, "d.jsonl", '{"text": "a", "label": 2}\n{"text": "b", "label": 10}\n'))
     assert ds.y == [2, 10]
     assert LabelEncoder.fit([10, 2, 2], "f").labels == [2, 10]
+    # a CSV holds the same labels as digits: they match, either way round
+    csv_ds = load_dataset(write(tmp_path, "d.csv", "text,label\nc,10\nd,2\n"))
+    assert csv_ds.y == ["10", "2"]
+    assert LabelEncoder.fit(ds.y, "d.jsonl").encode(csv_ds.y, "d.csv").tolist() == [1, 0]
+    assert LabelEncoder.fit(csv_ds.y, "d.csv").encode(ds.y, "d.jsonl").tolist() == [0, 1]  # natural order: 2, 10
 
 
 @pytest.mark.parametrize("name,text,message", [
