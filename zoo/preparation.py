@@ -178,10 +178,16 @@ def resolve_hyperparameters(arch: Any, overrides: dict[str, Any], splits: Splits
         if config.seq_len is not None:
             overrides["seq_len"] = config.seq_len
         elif "seq_len" not in overrides:
-            overrides["seq_len"] = recipe.choose_seq_len([len(t) for t in tokens])
-            notes.append(f"seq_len {overrides['seq_len']}: covers {recipe.SEQ_LEN_QUANTILE:.0%} of the training texts "
-                         f"(at most {recipe.SEQ_LEN_CAP}; {arch.name}'s catalog default is "
-                         f"{arch.defaults.get('seq_len')}); override with --seq-len")
+            lengths = [len(t) for t in tokens]
+            overrides["seq_len"] = chosen = recipe.choose_seq_len(lengths)
+            covered = np.mean(np.asarray(lengths) <= chosen)
+            why = (f"covers {recipe.SEQ_LEN_QUANTILE:.0%} of the training texts (at most {recipe.SEQ_LEN_CAP}"
+                   if covered >= recipe.SEQ_LEN_QUANTILE else
+                   f"the cap; it covers {covered:.0%} of the training texts whole, the rest are cut to their first "
+                   f"{chosen} tokens ({recipe.SEQ_LEN_QUANTILE:.0%} would need "
+                   f"{recipe.covering_length(lengths)}")
+            notes.append(f"seq_len {chosen}: {why}; {arch.name}'s catalog default is {arch.defaults.get('seq_len')}); "
+                         "override with --seq-len")
         if "vocab_size" in arch.schema and "vocab_size" not in overrides:
             overrides["vocab_size"] = recipe.choose_vocab_size(Counter(w for t in tokens for w in t))
             notes.append(f"vocab_size {overrides['vocab_size']}: the words seen at least {recipe.MIN_WORD_COUNT} times "

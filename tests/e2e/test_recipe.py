@@ -125,6 +125,16 @@ def test_sequence_length_and_vocabulary_come_from_the_data(tmp_path):
     assert not any(n.startswith("pooling") for n in run.notes)
 
 
+def test_a_length_at_the_cap_says_how_much_of_the_texts_it_cuts(tmp_path):
+    path = tmp_path / "long.txt"
+    path.write_text("".join(" ".join(f"w{(i + j) % 40}" for j in range(600 + i)) + f";c{i % 2}\n" for i in range(40)))
+    run = zoo.train("lstm", path, out=tmp_path / "run", seed=0, epochs=1, chrono=0, verbose=0,
+                    hyperparameters={"units": 2, "embed_dim": 2})
+    assert run.hyperparameters["seq_len"] == recipe.SEQ_LEN_CAP == 512
+    assert ("seq_len 512: the cap; it covers 0% of the training texts whole, the rest are cut to their first 512 "
+            "tokens (99% would need 639; lstm's catalog default is 100); override with --seq-len") in run.notes
+
+
 def test_the_users_choices_win_over_every_rule(tmp_path):
     train, _ = text_file(tmp_path / "train.txt", 200, 1)
     run = zoo.train("bilstm", train, out=tmp_path / "run", seed=0, seq_len=12, epochs=3, steps=10_000,
