@@ -159,12 +159,14 @@ def _lines(path: Path, text: str, sep: str | None) -> Dataset:
     lines = text.splitlines()
     if sep is None:
         sample = [s for s in lines[:200] if s.strip()]
-        # the separator found on most lines (ties: the order of SEPARATORS); a stray bad line is reported below
+        # among the separators on at least half the lines (a stray bad line is reported below), the one whose
+        # last field repeats most: labels repeat, pieces of text do not (ties: the order of SEPARATORS)
         counts = {s: sum(s in line for line in sample) for s in SEPARATORS}
-        sep = max(SEPARATORS, key=lambda s: counts[s])
-        if counts[sep] * 2 < len(sample) or not counts[sep]:
+        found = [s for s in SEPARATORS if counts[s] and counts[s] * 2 >= len(sample)]
+        if not found:
             raise DataError(f"{path}: cannot tell the separator between text and label (tried tab, ';', '|', "
                             "','); pass --sep.")
+        sep = min(found, key=lambda s: len({line.rpartition(s)[2].strip() for line in sample if s in line}))
     ds = Dataset("text", [], [], str(path))
     for line, raw in enumerate(lines, 1):
         if not raw.strip():

@@ -42,6 +42,15 @@ def test_lines_split_on_the_last_separator_and_count_blank_lines(tmp_path):
     assert ds.skipped_note() == f"skipped 2 rows of {tmp_path / 'v.txt'}: 2 blank line"
 
 
+def test_the_separator_is_the_one_whose_last_field_repeats_like_labels(tmp_path):
+    # every line holds both ";" and ","; the labels are after the ",", and the ";" is part of the text
+    ds = load_dataset(write(tmp_path, "v.txt", "".join(f"i; loved it {i},pos\nso; bad {i},neg\n" for i in range(10))))
+    assert ds.y == ["pos", "neg"] * 10 and ds.x[:2] == ["i; loved it 0", "so; bad 0"]
+    # and the other way round: commas in the text, labels after the ";"
+    ds = load_dataset(write(tmp_path, "w.txt", "".join(f"well, i {i};joy\nno, not {i};anger\n" for i in range(10))))
+    assert ds.y == ["joy", "anger"] * 10
+
+
 def test_custom_columns_and_separator(tmp_path):
     ds = load_dataset(write(tmp_path, "d.csv", "id,sentence,y\n1,hello there,a\n2,bye now,b\n"),
                       text_column="sentence", label_column="y")
