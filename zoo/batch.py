@@ -55,15 +55,17 @@ def _label_separator(path: Path, options: DataOptions, labels: set[str]) -> str 
     return None
 
 
-def _lines(path: Path, options: DataOptions, labels: set[str]) -> Iterator[tuple[int, Any]]:
+def _lines(path: Path, options: DataOptions, labels: set[str], skipped: list[int]) -> Iterator[tuple[int, Any]]:
     sep = _label_separator(path, options, labels)
     for number, line in _text_lines(path, options.encoding):
         text = line.rpartition(sep)[0] if sep and sep in line else line
         if text.strip():
             yield number, text
+        elif line.strip():  # a blank line is no row; a row with an empty text is one, skipped
+            skipped.append(number)
 
 
-def _table(path: Path, options: DataOptions, delimiter: str) -> Iterator[tuple[int, Any]]:
+def _table(path: Path, options: DataOptions, delimiter: str, skipped: list[int]) -> Iterator[tuple[int, Any]]:
     lines = (line + "\n" for _, line in _text_lines(path, options.encoding))
     reader = csv.reader(lines, delimiter=delimiter)
     try:
@@ -78,11 +80,13 @@ def _table(path: Path, options: DataOptions, delimiter: str) -> Iterator[tuple[i
         for row in reader:
             if len(row) > column and row[column].strip():
                 yield reader.line_num, row[column]
+            elif any(field.strip() for field in row):
+                skipped.append(reader.line_num)
     except csv.Error as e:
         raise DataError(f"{path}:{reader.line_num}: malformed row ({e}).") from None
 
 
-def _jsonl(path: Path, options: DataOptions) -> Iterator[tuple[int, Any]]:
+def _jsonl(path: Path, options: DataOptions, skipped: list[int]) -> Iterator[tuple[int, Any]]:
     for number, line in _text_lines(path, options.encoding):
         if not line.strip():
             continue
@@ -95,6 +99,8 @@ def _jsonl(path: Path, options: DataOptions) -> Iterator[tuple[int, Any]]:
                             "key with --text-column).")
         if obj[options.text_column].strip():
             yield number, obj[options.text_column]
+        else:
+            skipped.append(number)
 
 
 def _npz(path: Path, options: DataOptions) -> Iterator[tuple[int, Any]]:
@@ -112,19 +118,29 @@ def _npz(path: Path, options: DataOptions) -> Iterator[tuple[int, Any]]:
         yield i, seq
 
 
-def iter_inputs(path: str | Path, options: DataOptions | None = None, labels: list | None = None
-                ) -> Iterator[tuple[int, Any]]:
+def iter_inputs(path: str | Path, options: DataOptions | None = None, labels: list | None = None,
+                skipped: list[int] | None = None) -> Iterator[tuple[int, Any]]:
     """``(row, input)`` for every example of a data file, labelled or not, read as it goes: ``row`` is the line
-    (text) or sample index (``.npz``) it came from."""
+    (text) or sample index (``.npz``) it came from. A row whose text is empty has nothing to predict: its line goes
+    to ``skipped``."""
     path, options = Path(path), options or DataOptions()
+    skipped = [] if skipped is None else skipped
     fmt = options.format or detect_format(path)
     if fmt == "npz":
         return _npz(path, options)
     if fmt in ("csv", "tsv"):
-        return _table(path, options, options.sep or ("," if fmt == "csv" else "\t"))
+        return _table(path, options, options.sep or ("," if fmt == "csv" else "\t"), skipped)
     if fmt == "jsonl":
-        return _jsonl(path, options)
-    return _lines(path, options, {str(label) for label in labels or ()})
+        return _jsonl(path, options, skipped)
+    return _lines(path, options, {str(label) for label in labels or ()}, skipped)
+
+
+def skipped_note(path: str | Path, skipped: list[int]) -> str | None:
+    """The note for the rows :func:`iter_inputs` skipped, or None."""
+    if not skipped:
+        return None
+    shown = ", ".join(map(str, skipped[:5])) + (", ..." if len(skipped) > 5 else "")
+    return f"skipped {len(skipped)} row(s) of {path} with an empty text, nothing to predict (line {shown})"
 
 
 class _Writer:
@@ -178,9 +194,10 @@ def check_kind(classifier: Any, data: str | Path, options: DataOptions) -> None:
 
 def predict_file(classifier: Any, data: str | Path, output: str | Path, options: DataOptions | None = None,
                  probabilities: bool = False, chunk_rows: int = CHUNK_ROWS,
-                 progress: Callable[[int, float], None] = _progress) -> int:
+                 progress: Callable[[int, float], None] = _progress, skipped: list[int] | None = None) -> int:
     """Predict every example of ``data`` into ``output`` (.csv or .jsonl) in input order, ``chunk_rows`` at a time;
-    returns the number of rows written. ``probabilities`` adds every class's probability to each row."""
+    returns the number of rows written. ``probabilities`` adds every class's probability to each row; the lines of
+    rows with an empty text (nothing to predict) go to ``skipped``."""
     output = Path(output)
     options = options or (classifier.record.train.data_options if classifier.record else DataOptions())
     check_kind(classifier, data, options)
@@ -188,7 +205,7 @@ def predict_file(classifier: Any, data: str | Path, output: str | Path, options:
     done, start, ok = 0, time.perf_counter(), False
     try:
         rows, inputs = [], []
-        for row, x in iter_inputs(data, options, classifier.labels):
+        for row, x in iter_inputs(data, options, classifier.labels, skipped):
             rows.append(row)
             inputs.append(x)
             if len(inputs) == chunk_rows:
@@ -199,6 +216,8 @@ def predict_file(classifier: Any, data: str | Path, output: str | Path, options:
         if inputs:
             writer.write(rows, classifier.predict_proba(inputs))
             done += len(rows)
+        if not done:
+            raise DataError(f"{data}: no examples to predict.")
         ok = True
     finally:
         writer.close(ok)
@@ -207,4 +226,4 @@ def predict_file(classifier: Any, data: str | Path, output: str | Path, options:
     return done
 
 
-__all__ = ["OUTPUT_FORMATS", "check_kind", "iter_inputs", "predict_file"]
+__all__ = ["OUTPUT_FORMATS", "check_kind", "iter_inputs", "predict_file", "skipped_note"]

@@ -71,15 +71,17 @@ class Predictor:
             out.append({"label": top[0][0], "probability": top[0][1], "top": top})
         return out
 
-    def read_inputs(self, path: str | Path, options: Any = None) -> tuple[list[int], list]:
+    def read_inputs(self, path: str | Path, options: Any = None, skipped: list[int] | None = None
+                    ) -> tuple[list[int], list]:
         """``(rows, inputs)`` of a data file, labelled or not (labels are ignored), read with ``options`` (default:
-        the run's own); ``rows`` are the lines or sample indices the inputs came from."""
+        the run's own); ``rows`` are the lines or sample indices the inputs came from, and the lines of rows with an
+        empty text go to ``skipped``."""
         from .batch import check_kind, iter_inputs
         from .config import DataOptions
 
         options = options or (self.record.train.data_options if self.record else None) or DataOptions()
         check_kind(self, path, options)
-        pairs = list(iter_inputs(path, options, self.labels))
+        pairs = list(iter_inputs(path, options, self.labels, skipped))
         if not pairs:
             raise DataError(f"{path}: no examples to predict.")
         return [r for r, _ in pairs], [x for _, x in pairs]

@@ -163,12 +163,23 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from .data import load_dataset
 
     clf = load(args.dir, engine=args.engine)
-    metrics = clf.evaluate(load_dataset(args.data, data_options_from_args(args, _run_data_options(clf))))
+    dataset = load_dataset(args.data, data_options_from_args(args, _run_data_options(clf)))
+    if dataset.skipped_note():
+        print(f"note: {dataset.skipped_note()}", file=sys.stderr)
+    metrics = clf.evaluate(dataset)
     if args.json:
         print(json.dumps(metrics, indent=2))
     else:
         _print_metrics(metrics)
     return 0
+
+
+def _note_skipped(path: str, skipped: list[int]) -> None:
+    from .batch import skipped_note
+
+    note = skipped_note(path, skipped)
+    if note:
+        print(f"note: {note}", file=sys.stderr)
 
 
 def _run_data_options(clf: Any) -> Any:
@@ -189,14 +200,17 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     clf = load(args.dir, engine=args.engine)
     options = data_options_from_args(args, _run_data_options(clf))
+    skipped: list[int] = []
     if args.output:
-        n = predict_file(clf, args.data, args.output, options, probabilities=args.probabilities)
+        n = predict_file(clf, args.data, args.output, options, probabilities=args.probabilities, skipped=skipped)
         print(f"wrote {n} predictions to {args.output}")
+        _note_skipped(args.data, skipped)
         return 0
     if args.texts:
         rows, inputs = list(range(1, len(args.texts) + 1)), args.texts
     else:
-        rows, inputs = clf.read_inputs(args.data, options)
+        rows, inputs = clf.read_inputs(args.data, options, skipped)
+        _note_skipped(args.data, skipped)
     preds = clf.predict(inputs, top_k=args.top_k)
     if args.json:
         print(json.dumps([{"input": x if isinstance(x, str) else row, **p} for row, x, p in

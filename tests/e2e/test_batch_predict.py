@@ -83,3 +83,29 @@ def test_a_failure_leaves_no_output_file(run, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.jsonl"]
     with pytest.raises(zoo.ZooError, match="name a .csv or .jsonl file"):
         predict_file(run.classifier, tmp_path / "bad.jsonl", tmp_path / "out.parquet")
+
+
+def test_rows_with_an_empty_text_are_reported_not_dropped_silently(run, tmp_path, keyword_rows, capsys):
+    from zoo.cli import main
+
+    rows = keyword_rows(6, 3)
+    data = tmp_path / "gaps.csv"
+    with open(data, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["text", "label"])
+        w.writerows([rows[0], ("", rows[1][1]), rows[2], ("   ", rows[3][1]), rows[4], rows[5]])
+    assert main(["predict", str(run.out), "--data", str(data), "--output", str(tmp_path / "p.csv")]) == 0
+    out, err = capsys.readouterr()
+    assert out == f"wrote 4 predictions to {tmp_path / 'p.csv'}\n"
+    assert err == f"note: skipped 2 row(s) of {data} with an empty text, nothing to predict (line 3, 5)\n"
+    with open(tmp_path / "p.csv", newline="") as f:
+        assert [int(r["row"]) for r in csv.DictReader(f)] == [2, 4, 6, 7]
+    assert main(["predict", str(run.out), "--data", str(data)]) == 0
+    assert capsys.readouterr().err == err
+    assert main(["evaluate", str(run.out), "--data", str(data)]) == 0
+    assert capsys.readouterr().err == f"note: skipped 2 rows of {data}: 2 empty text\n"
+    empty = tmp_path / "empty.csv"
+    empty.write_text("text,label\n,a\n  ,b\n")
+    assert main(["predict", str(run.out), "--data", str(empty), "--output", str(tmp_path / "e.csv")]) == 2
+    assert capsys.readouterr().err == f"zoo: error: {empty}: no examples to predict.\n"
+    assert not (tmp_path / "e.csv").exists() and not list(tmp_path.glob(".e.csv*"))
