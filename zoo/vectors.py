@@ -16,10 +16,10 @@ data never held is read through that word's neighbours. The network's ``Embeddin
 (:func:`load_into`) and is trained on like the rest of it; the saved model keeps the vocabulary and the trained
 embedding, so prediction needs the file no more.
 
-The vectors' dimension is the header's, else the commonest number of numbers on the first ``HEAD_LINES`` lines,
-so one odd first entry cannot set it. Reading is bounded: at most ``MAX_LINES`` lines and ``MAX_LINE_BYTES`` bytes a line, and numbers are parsed and
-kept only for the training words and for as many other words as the vocabulary has room for. Nothing here
-imports TensorFlow but :func:`load_into`.
+The vectors' dimension is the header's, else the commonest number of numbers on the first ``HEAD_LINES`` lines, so
+one odd first entry cannot set it. Reading is bounded: at most ``MAX_LINES`` lines and ``MAX_LINE_BYTES`` bytes a
+line, and numbers are parsed and kept only for the training words and for as many other words as the vocabulary has
+room for. Nothing here imports TensorFlow but :func:`load_into`.
 """
 
 from __future__ import annotations

@@ -155,6 +155,7 @@ def test_vectors_for_none_of_the_training_words_are_refused(tmp_path):
     with pytest.raises(ZooError) as e:
         vectors.vocabulary(Counter({"dog": 3, "cat": 2}), path)
     assert str(e.value) == (f"{path}: none of the 2 training words has a vector in it; is it a file of word vectors "
-                            "for this language (words are matched as the tokenizer reads them: ASCII letters lower-cased, punctuation stripped)?")
+                            "for this language (words are matched as the tokenizer reads them: ASCII letters "
+                            "lower-cased, punctuation stripped)?")
     with pytest.raises(DataError, match="nope.txt: file not found"):
         vectors.vocabulary(Counter({"dog": 3}), tmp_path / "nope.txt")
