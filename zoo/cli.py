@@ -483,6 +483,17 @@ def _show_warning(message: Any, category: Any, *args: Any, **kwargs: Any) -> Non
     print(f"zoo: warning: {message}", file=sys.stderr)
 
 
+def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
+    """``parser``'s arguments; texts to ``zoo predict`` may also follow its options (argparse gives a ``nargs="*"``
+    positional only the words before the first option)."""
+    args, extra = parser.parse_known_args(argv)
+    if extra and getattr(args, "func", None) is cmd_predict and not any(e.startswith("-") for e in extra):
+        args.texts = [*args.texts, *extra]
+    elif extra:
+        parser.parse_args(argv)  # argparse's own one-line error, exit 2
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     debug = "--debug" in argv or os.environ.get(DEBUG_ENV, "") not in ("", "0")
@@ -490,7 +501,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with warnings.catch_warnings():
         if not debug:
             warnings.showwarning = _show_warning  # one line per warning; restored when main returns
-        args = build_parser().parse_args(argv)  # (discovery runs here: plugins' warnings are shown this way too)
+        args = _parse(build_parser(), argv)  # (discovery runs here: plugins' warnings are shown this way too)
         try:
             with preset_files(args.presets):
                 return args.func(args) or 0

@@ -109,3 +109,16 @@ def test_rows_with_an_empty_text_are_reported_not_dropped_silently(run, tmp_path
     assert main(["predict", str(run.out), "--data", str(empty), "--output", str(tmp_path / "e.csv")]) == 2
     assert capsys.readouterr().err == f"zoo: error: {empty}: no examples to predict.\n"
     assert not (tmp_path / "e.csv").exists() and not list(tmp_path.glob(".e.csv*"))
+
+
+def test_texts_to_predict_may_follow_the_options(run, capsys):
+    from zoo.cli import main
+
+    texts = ["a first text to predict", "and a second"]
+    assert main(["predict", str(run.out), *texts, "--top-k", "2"]) == 0
+    before = capsys.readouterr().out
+    assert main(["predict", str(run.out), "--top-k", "2", *texts]) == 0
+    assert capsys.readouterr().out == before and before.count("\n") == 2
+    with pytest.raises(SystemExit) as e:  # an unknown option is still argparse's own error
+        main(["predict", str(run.out), "--top-k", "2", "--nope", *texts])
+    assert e.value.code == 2 and "unrecognized arguments: --nope" in capsys.readouterr().err
