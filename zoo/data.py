@@ -231,7 +231,8 @@ def _int_array(path: Path, name: str, a: np.ndarray, n: int | None) -> np.ndarra
         raise DataError(f"{path}: '{name}' must be a 1-D array of whole numbers, got dtype {a.dtype} shape "
                         f"{a.shape}.")
     if n is not None and len(a) != n:
-        raise DataError(f"{path}: '{name}' has {len(a)} entries but there are {n} samples.")
+        raise DataError(f"{path}: '{name}' has {len(a)} entries but y has {n} labels; every sample needs one of "
+                        "each.")
     bad = np.flatnonzero(a < 1)
     if len(bad):
         raise DataError(f"{path}: {name}[{bad[0]}] is {a[bad[0]]}; every sequence needs at least 1 timestep.")

@@ -165,7 +165,7 @@ def test_a_truncated_npz_is_one_data_error(tmp_path):
     ([2, -1, 3], r"lengths\[1\] is -1; every sequence needs at least 1 timestep"),
     ([2, 0, 3], r"lengths\[1\] is 0; every sequence needs at least 1 timestep"),
     ([2.5, 1, 3], "'lengths' must be a 1-D array of whole numbers"),
-    ([2, 1], "'lengths' has 2 entries but there are 3 samples"),
+    ([2, 1], "'lengths' has 2 entries but y has 3 labels; every sample needs one of each."),
     ([2, 9, 3], r"lengths\[1\] is 9, more than X's 5 timesteps"),
 ])
 def test_bad_lengths_are_refused(tmp_path, lengths, message):
