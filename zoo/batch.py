@@ -198,7 +198,7 @@ def predict_file(classifier: Any, data: str | Path, output: str | Path, options:
     """Predict every example of ``data`` into ``output`` (.csv or .jsonl) in input order, ``chunk_rows`` at a time;
     returns the number of rows written. ``probabilities`` adds every class's probability to each row; the lines of
     rows with an empty text (nothing to predict) go to ``skipped``."""
-    output = Path(output)
+    output, skipped = Path(output), [] if skipped is None else skipped
     options = options or (classifier.record.train.data_options if classifier.record else DataOptions())
     check_kind(classifier, data, options)
     writer = _Writer(output, classifier.labels, probabilities)
@@ -217,7 +217,8 @@ def predict_file(classifier: Any, data: str | Path, output: str | Path, options:
             writer.write(rows, classifier.predict_proba(inputs))
             done += len(rows)
         if not done:
-            raise DataError(f"{data}: no examples to predict.")
+            raise DataError(f"{data}: no examples to predict" + (f" (the text of all {len(skipped)} rows is empty)."
+                                                                 if skipped else "."))
         ok = True
     finally:
         writer.close(ok)

@@ -81,9 +81,11 @@ class Predictor:
 
         options = options or (self.record.train.data_options if self.record else None) or DataOptions()
         check_kind(self, path, options)
+        skipped = [] if skipped is None else skipped
         pairs = list(iter_inputs(path, options, self.labels, skipped))
         if not pairs:
-            raise DataError(f"{path}: no examples to predict.")
+            raise DataError(f"{path}: no examples to predict" + (f" (the text of all {len(skipped)} rows is empty)."
+                                                                 if skipped else "."))
         return [r for r, _ in pairs], [x for _, x in pairs]
 
     def evaluate(self, dataset: Any, split: str = "evaluation") -> dict[str, Any]:

@@ -159,14 +159,16 @@ def _lines(path: Path, text: str, sep: str | None) -> Dataset:
     lines = text.splitlines()
     if sep is None:
         sample = [s for s in lines[:200] if s.strip()]
-        # among the separators on at least half the lines (a stray bad line is reported below), the one whose
-        # last field repeats most: labels repeat, pieces of text do not (ties: the order of SEPARATORS)
+        # the separator found on most lines (a stray bad line is reported below); among those on as many, the first
+        # (in the order of SEPARATORS) whose last fields repeat as labels do, as pieces of text do not
         counts = {s: sum(s in line for line in sample) for s in SEPARATORS}
-        found = [s for s in SEPARATORS if counts[s] and counts[s] * 2 >= len(sample)]
-        if not found:
+        most = max(counts.values())
+        if most * 2 < len(sample) or not most:
             raise DataError(f"{path}: cannot tell the separator between text and label (tried tab, ';', '|', "
                             "','); pass --sep.")
-        sep = min(found, key=lambda s: len({line.rpartition(s)[2].strip() for line in sample if s in line}))
+        found = [s for s in SEPARATORS if counts[s] == most]
+        sep = next((s for s in found if 2 * len({line.rpartition(s)[2].strip() for line in sample}) <= most),
+                   found[0])
     ds = Dataset("text", [], [], str(path))
     for line, raw in enumerate(lines, 1):
         if not raw.strip():

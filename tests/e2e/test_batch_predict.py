@@ -107,7 +107,8 @@ def test_rows_with_an_empty_text_are_reported_not_dropped_silently(run, tmp_path
     empty = tmp_path / "empty.csv"
     empty.write_text("text,label\n,a\n  ,b\n")
     assert main(["predict", str(run.out), "--data", str(empty), "--output", str(tmp_path / "e.csv")]) == 2
-    assert capsys.readouterr().err == f"zoo: error: {empty}: no examples to predict.\n"
+    assert capsys.readouterr().err == (f"zoo: error: {empty}: no examples to predict (the text of all 2 rows is "
+                                       "empty).\n")
     assert not (tmp_path / "e.csv").exists() and not list(tmp_path.glob(".e.csv*"))
 
 

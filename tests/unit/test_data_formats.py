@@ -49,6 +49,13 @@ def test_the_separator_is_the_one_whose_last_field_repeats_like_labels(tmp_path)
     # and the other way round: commas in the text, labels after the ";"
     ds = load_dataset(write(tmp_path, "w.txt", "".join(f"well, i {i};joy\nno, not {i};anger\n" for i in range(10))))
     assert ds.y == ["joy", "anger"] * 10
+    # a label holding a later separator stays whole: the first separator's last fields already repeat
+    ds = load_dataset(write(tmp_path, "l.txt", "".join(f"text {i}\tsports,news\ntext {i}\tblog,news\n"
+                                                        for i in range(5))))
+    assert ds.y == ["sports,news", "blog,news"] * 5
+    # the separator on most lines wins, however few the lines: a comma in one text does not compete with a tab
+    ds = load_dataset(write(tmp_path, "s.txt", "Great movie, loved it\tpos\nTerrible\tneg\n"))
+    assert ds.y == ["pos", "neg"] and ds.x[0] == "Great movie, loved it"
 
 
 def test_custom_columns_and_separator(tmp_path):
