@@ -15,12 +15,13 @@ means and spreads over the seeds; the table goes to stdout and to ``benchmarks/r
 from __future__ import annotations
 
 import argparse
-import platform
 import statistics
 import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from speed import cpu_model  # benchmarks/speed.py (this script's folder is on sys.path)
 
 CLASSES, TOPIC, FILLER, DIM = 6, 40, 60, 16
 
@@ -51,16 +52,6 @@ def write_data(directory: Path, noise: float, seed: int = 7) -> dict[str, Path]:
             "vectors": directory / "vectors.txt"}
 
 
-def cpu() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--archs", default="lstm,bilstm")
@@ -89,7 +80,7 @@ def main() -> None:
                     spread = statistics.stdev(scores) if len(scores) > 1 else 0.0
                     cells.append(f"{statistics.mean(scores):.4f} ± {spread:.4f}")
                 rows.append(f"| `{arch}` | {noise:.1f} | {cells[0]} | {cells[1]} |")
-    text = (f"Accuracy on the test split (600 texts, 6 classes, chance 0.167), seeds {args.seeds}; {cpu()}; "
+    text = (f"Accuracy on the test split (600 texts, 6 classes, chance 0.167), seeds {args.seeds}; {cpu_model()}; "
             "`python benchmarks/vectors.py`.\n\n" + "\n".join(rows) + "\n")
     Path(args.out).write_text(text)
     print(text)
