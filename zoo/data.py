@@ -267,7 +267,7 @@ def _sequences(path: Path, X: np.ndarray, lengths: np.ndarray | None, n: int) ->
                     "series is (samples, timesteps, 1).")
 
 
-_FLOAT32_MAX = float(np.finfo("float32").max)
+FLOAT32_MAX = float(np.finfo("float32").max)  # the largest value a float32 holds
 
 
 def checked_sequence(path: Path, i: int, seq: Any, width: int | None) -> np.ndarray:
@@ -286,8 +286,8 @@ def checked_sequence(path: Path, i: int, seq: Any, width: int | None) -> np.ndar
         bad = np.argwhere(~np.isfinite(raw))[0]
         raise DataError(f"{path}: sample {i}, timestep {bad[0]}, feature {bad[1]} is {raw[tuple(bad)]}; "
                         "replace NaN and inf values in the file (the network cannot read them).")
-    if raw.size and np.abs(raw).max() > _FLOAT32_MAX:
-        bad = np.argwhere(np.abs(raw) > _FLOAT32_MAX)[0]
+    if raw.size and np.abs(raw).max() > FLOAT32_MAX:
+        bad = np.argwhere(np.abs(raw) > FLOAT32_MAX)[0]
         raise DataError(f"{path}: sample {i}, timestep {bad[0]}, feature {bad[1]} is {raw[tuple(bad)]:g}, beyond "
                         "float32's range (3.4e38); rescale that feature.")
     return raw.astype("float32")

@@ -35,6 +35,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from . import recipe
+from .data import FLOAT32_MAX
 from .errors import DataError, ZooError
 from .files import regular_file
 
@@ -62,9 +63,6 @@ class Pretrained:
         """What ``config.json`` records of the vectors (the recipe's ``embeddings`` entry)."""
         return {"source": self.source, "dim": self.dim, "vocabulary": len(self.vocabulary),
                 "with_vectors": int(self.found.sum()), "from_file": self.from_file}
-
-
-_FLOAT32_MAX = float(np.finfo("float32").max)
 
 
 def _open(path: str) -> Any:
@@ -124,7 +122,7 @@ def _vector(path: str, number: int, word: str, fields: list[str]) -> np.ndarray:
     except ValueError:
         raise DataError(f"{path}:{number}: the vector of '{word[:40]}' holds something that is not a number.") \
             from None
-    if not np.isfinite(vector).all() or np.abs(vector).max() > _FLOAT32_MAX:
+    if not np.isfinite(vector).all() or np.abs(vector).max() > FLOAT32_MAX:
         raise DataError(f"{path}:{number}: the vector of '{word[:40]}' holds inf, nan or a number beyond float32.")
     return vector.astype("float32")
 
